@@ -1,0 +1,43 @@
+"""All tables, one module per aggregate; importing this package registers them all."""
+
+from dms.models.audit import AuditEvent, AuditHead
+from dms.models.base import Base, utcnow
+from dms.models.documents import DOCUMENT_TYPES, Document, SearchText, Version
+from dms.models.fileplan import FILE_KINDS, Case, Counter, File, FileShare, PlanNode
+from dms.models.org import (
+    ROLES,
+    ApiToken,
+    Deputy,
+    Group,
+    GroupMember,
+    Office,
+    User,
+    UserRole,
+    WebSession,
+)
+
+__all__ = [
+    "DOCUMENT_TYPES",
+    "FILE_KINDS",
+    "ROLES",
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Case",
+    "Counter",
+    "Deputy",
+    "Document",
+    "File",
+    "FileShare",
+    "Group",
+    "GroupMember",
+    "Office",
+    "PlanNode",
+    "SearchText",
+    "User",
+    "UserRole",
+    "Version",
+    "WebSession",
+    "utcnow",
+]

@@ -1,0 +1,78 @@
+"""Documents (Dokumente) and their immutable, content-addressed versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dms.models.base import Base, utcnow
+from dms.models.fileplan import Case
+
+DOCUMENT_TYPES = (
+    "letter",
+    "invoice",
+    "application",
+    "objection",
+    "court",
+    "advertising",
+    "decision",
+    "note",
+    "email",
+    "other",
+)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    doc_type: Mapped[str] = mapped_column(String(32), default="other", index=True)
+    document_date: Mapped[date | None] = mapped_column(index=True)
+    sender: Mapped[str | None] = mapped_column(String(300))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(lazy="joined")
+
+
+class Version(Base):
+    """Immutable: the service layer only ever inserts rows here; a change is a new version."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_versions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    mime_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    page_count: Mapped[int | None]
+    text_method: Mapped[str] = mapped_column(String(32), default="none")
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SearchText(Base):
+    """Text of a document's current version plus its searchable metadata, per document.
+
+    Both search backends read this table: SQLite mirrors it into an FTS5 table of stems,
+    PostgreSQL keeps a generated tsvector column on it (created in the migration).
+    """
+
+    __tablename__ = "search_texts"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    title: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")

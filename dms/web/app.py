@@ -1,0 +1,52 @@
+"""The FastAPI application: UI pages at /, REST API at /api/v1, errors mapped in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from dms import __version__
+from dms.errors import AuthenticationRequired, DmsError
+from dms.services.context import App
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(dms: App) -> FastAPI:
+    from dms.web import api, ui
+
+    web = FastAPI(
+        title="E-Akte API", version=__version__, docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json", redoc_url=None,
+        description="REST-API der E-Akte: Aktenplan, Akten, Vorgänge, Dokumente, Suche.",
+    )
+    web.state.dms = dms
+    web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web.include_router(api.router)
+    web.include_router(ui.router)
+
+    @web.exception_handler(DmsError)
+    def _dms_error(request: Request, exc: DmsError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.code, "message": exc.message},
+                                status_code=exc.http_status)
+        if isinstance(exc, AuthenticationRequired):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return ui.error_page(request, exc)
+
+    @web.middleware("http")
+    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'self'",
+        )
+        return response
+
+    return web
