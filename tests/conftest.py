@@ -6,10 +6,11 @@ PostgreSQL by CREATE DATABASE ... TEMPLATE, both far cheaper than migrating per 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from dms.migrations import upgrade
 from dms.services.context import SYSTEM, App
 from dms.settings import load_settings
 from tests.support.pg import find_pg_bin, throwaway_cluster
+from tests.support.s3 import S3_ACCESS_KEY, S3_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,8 +47,10 @@ def _admin_url(server_url: str, database: str) -> str:
 def pg_template(pg_server_url: str) -> Iterator[str]:
     """A migrated template database, one per test worker."""
     name = f"dms_tmpl_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_admin_url(pg_server_url, "postgres").replace(
-        "postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        _admin_url(pg_server_url, "postgres").replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     upgrade(_admin_url(pg_server_url, name))
@@ -98,12 +102,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def make_app(database_url: str, home: Path, blobs: Path) -> App:
-    return App.from_settings(load_settings({
-        "DMS_HOME": str(home),
-        "DMS_DATABASE_URL": database_url,
-        "DMS_STORAGE_URL": str(blobs),
-        "DMS_CONFIG_DIR": str(ROOT / "config"),
-    }))
+    return App.from_settings(
+        load_settings(
+            {
+                "DMS_HOME": str(home),
+                "DMS_DATABASE_URL": database_url,
+                "DMS_STORAGE_URL": str(blobs),
+                "DMS_CONFIG_DIR": str(ROOT / "config"),
+            }
+        )
+    )
 
 
 @pytest.fixture
@@ -169,3 +177,44 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
         instance = make_app(url, tmp_path / "home", blobs)
         yield instance
         instance.dispose()
+
+
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """Start moto's S3 server on 127.0.0.1 for the session; yield "127.0.0.1:PORT".
+
+    Port 0 lets the kernel pick a free port atomically (no probe-then-bind race between
+    parallel test runs); the real port is read back from the bound socket.
+    """
+    from moto.server import ThreadedMotoServer
+
+    # One log line per request on stderr would drown real failures.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_s3_url(s3_endpoint: str) -> Callable[..., str]:
+    """Return a factory for store URLs pointing at a fresh, uniquely named bucket."""
+
+    def make(bucket: str | None = None, **extra: str) -> str:
+        bucket = bucket or f"dms-test-{uuid.uuid4().hex}"
+        params = {
+            "endpoint": s3_endpoint,
+            "secure": "false",
+            "region": "us-east-1",
+            "access_key": S3_ACCESS_KEY,
+            "secret_key": S3_SECRET_KEY,
+        }
+        params.update(extra)
+        return f"s3://{bucket}?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+    return make

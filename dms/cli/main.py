@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,11 +249,14 @@ def search(
 @main.command("fsck")
 @click.option("--repair", is_flag=True, help="Verwaiste Blobs löschen")
 @click.option("--quick", is_flag=True, help="Nur Existenz prüfen, keine Prüfsummen")
+@click.option("--min-age", default=3600, show_default=True,
+              help="Verwaiste Blobs erst ab diesem Alter (Sekunden) löschen")
 @json_option
-def fsck_command(repair: bool, quick: bool, as_json: bool) -> None:
+def fsck_command(repair: bool, quick: bool, min_age: int, as_json: bool) -> None:
     """Jede Version: Blob vorhanden und SHA-256 stimmt? Exit 8 bei Schäden."""
     with _state().unit() as ctx:
-        report = fsck.fsck(ctx, repair=repair, verify_content=not quick)
+        report = fsck.fsck(ctx, repair=repair, verify_content=not quick,
+                           min_orphan_age=timedelta(seconds=min_age))
     if as_json:
         emit_json(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -37,8 +38,18 @@ def _referenced(ctx: Ctx) -> Iterator[tuple[str, int]]:
     yield from ctx.db.execute(select(Version.sha256, Version.id).order_by(Version.sha256))
 
 
-def fsck(ctx: Ctx, *, repair: bool = False, verify_content: bool = True) -> FsckReport:
-    """Check every referenced blob; with repair, delete unreferenced blobs (audited)."""
+def fsck(
+    ctx: Ctx,
+    *,
+    repair: bool = False,
+    verify_content: bool = True,
+    min_orphan_age: timedelta = timedelta(hours=1),
+) -> FsckReport:
+    """Check every referenced blob; with repair, delete unreferenced blobs (audited).
+
+    Only orphans older than `min_orphan_age` are removed: a younger blob may belong to an
+    import whose transaction has not committed yet.
+    """
     if not ctx.actor.is_admin:
         raise PermissionDenied("Nur für die Verwaltung / administrators only")
     store = ctx.app.store

@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
@@ -89,6 +90,11 @@ class ObjectStore(Protocol):
 
     def iter_hashes(self) -> Iterator[str]:
         """Yield every stored blob's hash (for fsck and the orphan sweep)."""
+        ...
+
+    def modified_at(self, sha256: str) -> datetime | None:
+        """When the blob was last written (or re-put); None if absent. The orphan sweep
+        spares young blobs, which may belong to an import that has not committed yet."""
         ...
 
     def verify(self, sha256: str) -> bool:

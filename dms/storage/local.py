@@ -18,6 +18,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -139,6 +140,7 @@ class LocalStore:
             except FileNotFoundError:
                 existing = None
             if existing == size:
+                os.utime(final)  # a fresh reference: keep the orphan sweep away from it
                 return False
             os.chmod(tmp_path, 0o444)
             self._mkdir_durable(final.parent)
@@ -231,6 +233,15 @@ class LocalStore:
                 except OSError as exc:
                     raise self._unavailable("nicht lesbar / not readable", dir2, exc) from exc
                 yield from names
+
+    def modified_at(self, sha256: str) -> datetime | None:
+        path = self._path(check_sha256(sha256))
+        try:
+            return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._unavailable("nicht lesbar / not readable", path, exc) from exc
 
     def verify(self, sha256: str) -> bool:
         """Re-hash the file in chunks; False if it is missing or its bytes no longer match."""

@@ -505,6 +505,10 @@ class S3Store:
                 if is_sha256(sha256) and name == self._key(sha256):
                     yield sha256
 
+    def modified_at(self, sha256: str) -> datetime | None:
+        found = self._stat(sha256)
+        return None if found is None else found.last_modified
+
     def verify(self, sha256: str) -> bool:
         """Download in chunks and re-hash; False if the key is missing or the bytes differ."""
         try:

@@ -7,57 +7,13 @@ server is a stand-in (the MinIO binary cannot be installed here, see DESIGN.md "
 
 from __future__ import annotations
 
-import logging
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dms.storage import ObjectStore, open_store
-
-S3_ACCESS_KEY = "test-access-key"
-S3_SECRET_KEY = "test-secret-key-never-printed"
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """Start moto's S3 server on 127.0.0.1 for the session; yield "127.0.0.1:PORT".
-
-    Port 0 lets the kernel pick a free port atomically (no probe-then-bind race between
-    parallel test runs); the real port is read back from the bound socket.
-    """
-    from moto.server import ThreadedMotoServer
-
-    # One log line per request on stderr would drown real failures.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def make_s3_url(s3_endpoint: str) -> Callable[..., str]:
-    """Return a factory for store URLs pointing at a fresh, uniquely named bucket."""
-
-    def make(bucket: str | None = None, **extra: str) -> str:
-        bucket = bucket or f"dms-test-{uuid.uuid4().hex}"
-        params = {
-            "endpoint": s3_endpoint,
-            "secure": "false",
-            "region": "us-east-1",
-            "access_key": S3_ACCESS_KEY,
-            "secret_key": S3_SECRET_KEY,
-        }
-        params.update(extra)
-        return f"s3://{bucket}?" + "&".join(f"{k}={v}" for k, v in params.items())
-
-    return make
+from tests.support.s3 import S3_ACCESS_KEY, S3_SECRET_KEY
 
 
 @pytest.fixture
