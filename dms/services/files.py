@@ -168,6 +168,10 @@ def create_case(ctx: Ctx, *, file_id: int, title: str, owner_id: int | None = No
     file = readable_file(ctx.db, ctx.actor, file_id)
     require_write(ctx.actor, file)
     require_open(file)
+    if owner_id is not None:
+        owner = ctx.db.get(User, owner_id)
+        if owner is None or not owner.active:
+            raise InvalidInput(f"Federführung: Person {owner_id} unbekannt / unknown owner")
     seq = next_number(ctx.db, f"case:{file.id}")
     reference = case_reference(
         ctx.app.settings.case_reference_scheme, file=file.reference, seq=seq, year=file.year
@@ -234,7 +238,7 @@ def case_by_reference(ctx: Ctx, reference: str) -> Case:
 
 def list_cases(ctx: Ctx, file_id: int) -> list[tuple[Case, int]]:
     """Cases of a visible file with their document counts."""
-    readable_file(ctx.db, ctx.actor, file_id)
+    note_read(ctx, readable_file(ctx.db, ctx.actor, file_id), "file", file_id)
     counts = select(Document.case_id, func.count().label("n")).group_by(Document.case_id).subquery()
     rows = ctx.db.execute(
         select(Case, func.coalesce(counts.c.n, 0))

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, select
 
 from dms.models import Case, Document, File, PlanNode
 from dms.search import SearchQuery, backend_for
+from dms.services import audit
 from dms.services.access import visible_files
 from dms.services.context import Ctx
 
@@ -53,6 +54,9 @@ def search(ctx: Ctx, query: SearchQuery) -> SearchResult:
     hits = []
     for ranked in page.ids:
         document, case, file = rows[ranked.document_id]
+        if file.sensitive:  # a snippet shows content: it is a read like any other
+            audit.record(ctx, "document.read", "document", document.id,
+                         after={"via": "search", "query": query.text})
         hits.append(
             SearchHit(
                 document_id=document.id,

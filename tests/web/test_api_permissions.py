@@ -1,0 +1,375 @@
+"""Every API route, called by someone without rights, answers 401/403/404 and gives nothing away.
+
+The probe table below names every route under /api/v1. A route added to the API without a
+probe makes `test_every_route_refuses_outsiders` fail with the route's name, so new routes are
+covered from the day they are written. Object routes must also answer exactly as if the object
+did not exist (same status, same message up to the number asked for); listing routes answer
+200 with the outsider's objects filtered out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from dms.content.text_pdf import text_pdf
+from dms.models import AuditEvent
+from dms.services import audit, documents, files, users
+from dms.services.context import SYSTEM, App
+from tests.web.conftest import api_token
+from tests.web.test_api import API, api_routes
+
+PDF = text_pdf(["Probe", "Nichts von Belang"])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A demo file with its first case and document, as looked up by the system operator."""
+
+    office_id: int
+    plan_node_id: int
+    plan_code: str
+    file_id: int
+    file_reference: str
+    case_id: int
+    case_reference: str
+    document_id: int
+    search_word: str
+    secrets: tuple[str, ...] = ()
+
+
+MISSING = Target(
+    office_id=999_999,
+    plan_node_id=999_999,
+    plan_code="999",
+    file_id=999_999,
+    file_reference="999-9999/1999",
+    case_id=999_999,
+    case_reference="999-9999/1999-99",
+    document_id=999_999,
+    search_word="Nichtvorhanden",
+)
+
+# Demo files by office code, with a word that occurs only in their documents.
+DEMO = {"63": "Lindenweg", "50": "Grundsicherung", "21": "Kopierpapier"}
+
+
+def load_target(app: App, office_code: str) -> Target:
+    with app.unit(SYSTEM) as ctx:
+        office = users.office_by_code(ctx, office_code)
+        (file,) = files.list_files(ctx, office_id=office.id)
+        (case, _count), *_ = files.list_cases(ctx, file.id)
+        rows = documents.list_documents(ctx, case.id)
+        secrets = {file.title, file.reference, case.title, case.reference}
+        for document, _version in rows:
+            secrets.update(filter(None, [document.title, document.sender]))
+        return Target(
+            office_id=office.id,
+            plan_node_id=file.plan_node_id,
+            plan_code=file.plan_node.code,
+            file_id=file.id,
+            file_reference=file.reference,
+            case_id=case.id,
+            case_reference=case.reference,
+            document_id=rows[0][0].id,
+            search_word=DEMO[office_code],
+            secrets=tuple(sorted(secrets)),
+        )
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None
+
+    def send(self, client: TestClient, headers: dict[str, str]) -> Any:
+        files_ = {k: (n, c, t) for k, (n, c, t) in self.files.items()} if self.files else None
+        return client.request(
+            self.method,
+            self.url,
+            params=self.params,
+            json=self.json,
+            data=self.data,
+            files=files_,
+            headers=headers,
+        )
+
+    def sent_text(self) -> str:
+        return json.dumps([self.url, self.params, self.json, self.data], ensure_ascii=False)
+
+
+OBJECT = "object"  # refused exactly as if the object did not exist
+REFUSED = "refused"  # refused (nothing to compare with: e.g. creating in a foreign office)
+LISTING = "listing"  # 200, with the outsider's objects filtered out
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: str
+    call: Callable[[Target], Call]
+
+
+def _upload(url: str, **data: str) -> Call:
+    return Call("POST", url, data=data, files={"file": ("probe.pdf", PDF, "application/pdf")})
+
+
+PROBES: dict[tuple[str, str], Probe] = {
+    ("GET", "/me"): Probe(LISTING, lambda t: Call("GET", "/me")),
+    ("GET", "/offices"): Probe(LISTING, lambda t: Call("GET", "/offices")),
+    ("GET", "/plan"): Probe(LISTING, lambda t: Call("GET", "/plan")),
+    ("GET", "/plan/{node_id}/files"): Probe(
+        LISTING, lambda t: Call("GET", f"/plan/{t.plan_node_id}/files")
+    ),
+    ("GET", "/files"): Probe(
+        LISTING, lambda t: Call("GET", "/files", params={"office_id": t.office_id})
+    ),
+    ("POST", "/files"): Probe(
+        REFUSED,
+        lambda t: Call(
+            "POST",
+            "/files",
+            json={"plan_code": t.plan_code, "title": "Eingeschmuggelt", "office_id": t.office_id},
+        ),
+    ),
+    ("GET", "/files/by-reference"): Probe(
+        OBJECT, lambda t: Call("GET", "/files/by-reference", params={"reference": t.file_reference})
+    ),
+    ("GET", "/files/{file_id}"): Probe(OBJECT, lambda t: Call("GET", f"/files/{t.file_id}")),
+    ("POST", "/files/{file_id}/shares"): Probe(
+        OBJECT, lambda t: Call("POST", f"/files/{t.file_id}/shares", json={"office_id": 1})
+    ),
+    ("POST", "/files/{file_id}/status"): Probe(
+        OBJECT, lambda t: Call("POST", f"/files/{t.file_id}/status", json={"status": "closed"})
+    ),
+    ("GET", "/files/{file_id}/cases"): Probe(
+        OBJECT, lambda t: Call("GET", f"/files/{t.file_id}/cases")
+    ),
+    ("POST", "/files/{file_id}/cases"): Probe(
+        OBJECT,
+        lambda t: Call("POST", f"/files/{t.file_id}/cases", json={"title": "Eingeschmuggelt"}),
+    ),
+    ("GET", "/cases/by-reference"): Probe(
+        OBJECT, lambda t: Call("GET", "/cases/by-reference", params={"reference": t.case_reference})
+    ),
+    ("GET", "/cases/{case_id}"): Probe(OBJECT, lambda t: Call("GET", f"/cases/{t.case_id}")),
+    ("GET", "/cases/{case_id}/documents"): Probe(
+        OBJECT, lambda t: Call("GET", f"/cases/{t.case_id}/documents")
+    ),
+    ("POST", "/cases/{case_id}/documents"): Probe(
+        OBJECT, lambda t: _upload(f"/cases/{t.case_id}/documents", title="Eingeschmuggelt")
+    ),
+    ("GET", "/documents/{document_id}"): Probe(
+        OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}")
+    ),
+    ("POST", "/documents/{document_id}/versions"): Probe(
+        OBJECT, lambda t: _upload(f"/documents/{t.document_id}/versions")
+    ),
+    ("GET", "/documents/{document_id}/versions/{number}/content"): Probe(
+        OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}/versions/1/content")
+    ),
+    ("GET", "/documents/{document_id}/content"): Probe(
+        OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}/content")
+    ),
+    ("GET", "/documents/{document_id}/history"): Probe(
+        OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}/history")
+    ),
+    ("GET", "/search"): Probe(
+        LISTING, lambda t: Call("GET", "/search", params={"q": t.search_word})
+    ),
+}
+
+
+def probes_for_app(client: TestClient) -> list[tuple[str, str, Probe]]:
+    """The probe of every served API route; fails naming any route that has none."""
+    served = sorted(api_routes(client))
+    unlisted = [f"{m} {p}" for m, p in served if (m, p.removeprefix(API)) not in PROBES]
+    if unlisted:
+        pytest.fail(
+            "API route(s) without a permission probe in test_api_permissions.PROBES: "
+            + ", ".join(unlisted)
+        )
+    stale = set(PROBES) - {(m, p.removeprefix(API)) for m, p in served}
+    assert not stale, f"probes for routes the app no longer serves: {sorted(stale)}"
+    return [(m, p, PROBES[(m, p.removeprefix(API))]) for m, p in served]
+
+
+def _prefixed(call: Call) -> Call:
+    return replace(call, url=API + call.url)
+
+
+def _normalised(response: Any) -> tuple[int, str, str]:
+    body = response.json()
+    return response.status_code, body.get("error", ""), re.sub(r"\d+", "N", body["message"])
+
+
+def _assert_reveals_nothing(response: Any, call: Call, target: Target, where: str) -> None:
+    shown = response.text + json.dumps(_json_or_none(response), ensure_ascii=False)
+    for secret in target.secrets:
+        if secret in call.sent_text():
+            continue  # echoing what the caller sent reveals nothing
+        assert secret not in shown, f"{where}: response reveals {secret!r}: {response.text}"
+
+
+def _json_or_none(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _events_by(app: App, username: str) -> int:
+    with app.unit(SYSTEM) as ctx:
+        return (
+            ctx.db.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.actor == username)
+            )
+            or 0
+        )
+
+
+# (outsider, office whose demo file they probe): a clerk of another office, the mailroom and
+# finance against a general file, a clerk against a sensitive file, two against invoices.
+SCENARIOS = [
+    ("weber", "63"),
+    ("post", "63"),
+    ("schmidt", "63"),
+    ("mueller", "50"),
+    ("post", "21"),
+    ("weber", "21"),
+]
+
+
+@pytest.mark.parametrize(
+    ("username", "office_code"), SCENARIOS, ids=[f"{u}-vs-{o}" for u, o in SCENARIOS]
+)
+def test_every_route_refuses_outsiders(
+    web: TestClient, seeded: App, username: str, office_code: str
+) -> None:
+    target = load_target(seeded, office_code)
+    auth = api_token(seeded, username)
+    events_before = _events_by(seeded, username)
+    for method, path, probe in probes_for_app(web):
+        where = f"{username} {method} {path}"
+        call = _prefixed(probe.call(target))
+        response = call.send(web, auth)
+        if probe.kind == LISTING:
+            assert response.status_code == 200, f"{where}: {response.text}"
+            if path.endswith("/search"):
+                assert response.json()["total"] == 0, where
+            if path.endswith("/files"):
+                assert response.json()["items"] == [], where
+        else:
+            assert response.status_code in (401, 403, 404), f"{where}: {response.text}"
+            assert response.headers["content-type"].startswith("application/json"), where
+            assert "etag" not in response.headers, where
+        _assert_reveals_nothing(response, call, target, where)
+        if probe.kind == OBJECT:
+            missing = _prefixed(probe.call(MISSING)).send(web, auth)
+            assert _normalised(response) == _normalised(missing), (
+                f"{where}: an invisible object must look exactly like a missing one"
+            )
+    # nothing was changed, created or read on the outsider's behalf
+    assert _events_by(seeded, username) == events_before
+    with seeded.unit(SYSTEM) as ctx:
+        file = files.get_file(ctx, target.file_id)
+        assert file.status == "open"
+        assert all(c.title != "Eingeschmuggelt" for c, _ in files.list_cases(ctx, file.id))
+        _doc, versions = documents.get_document(ctx, target.document_id)
+        assert len(versions) == 1
+
+
+def test_every_route_requires_authentication(web: TestClient, seeded: App) -> None:
+    target = load_target(seeded, "63")
+    for method, path, probe in probes_for_app(web):
+        call = _prefixed(probe.call(target))
+        for headers in ({}, {"Authorization": "Bearer dms_not-a-token"}):
+            response = call.send(web, headers)
+            assert response.status_code == 401, f"{method} {path}: {response.text}"
+            assert response.json()["error"] == "authentication_required"
+            _assert_reveals_nothing(response, call, target, f"anonymous {method} {path}")
+
+
+def test_shared_reader_may_read_but_not_change(web: TestClient, seeded: App) -> None:
+    target = load_target(seeded, "63")
+    owner, reader = api_token(seeded, "mueller"), api_token(seeded, "weber")
+    with seeded.unit(SYSTEM) as ctx:
+        weber_id = users.user_by_name(ctx.db, "weber").id
+    assert web.get(f"{API}/files/{target.file_id}", headers=reader).status_code == 404
+
+    refused = web.post(
+        f"{API}/files/{target.file_id}/shares",
+        json={"user_id": weber_id},
+        headers=api_token(seeded, "post"),
+    )
+    assert refused.status_code == 404
+    shared = web.post(
+        f"{API}/files/{target.file_id}/shares", json={"user_id": weber_id}, headers=owner
+    )
+    assert shared.status_code == 201, shared.text
+    assert shared.json()["user_id"] == weber_id
+    both = web.post(
+        f"{API}/files/{target.file_id}/shares",
+        json={"user_id": weber_id, "office_id": target.office_id},
+        headers=owner,
+    )
+    assert both.status_code == 422 and both.json()["error"] == "invalid_input"
+
+    assert web.get(f"{API}/files/{target.file_id}", headers=reader).status_code == 200
+    content = web.get(f"{API}/documents/{target.document_id}/content", headers=reader)
+    assert content.status_code == 200 and content.content.startswith(b"%PDF")
+    found = web.get(f"{API}/search", params={"q": "Lindenweg"}, headers=reader).json()
+    assert found["total"] >= 1
+    writes = [
+        Call("POST", f"/files/{target.file_id}/cases", json={"title": "Eingeschmuggelt"}),
+        Call("POST", f"/files/{target.file_id}/status", json={"status": "closed"}),
+        Call("POST", f"/files/{target.file_id}/shares", json={"user_id": weber_id}),
+        _upload(f"/cases/{target.case_id}/documents"),
+        _upload(f"/documents/{target.document_id}/versions"),
+    ]
+    for call in writes:
+        response = _prefixed(call).send(web, reader)
+        assert response.status_code == 403, f"{call.method} {call.url}: {response.text}"
+        assert response.json()["error"] == "permission_denied"
+
+
+def test_reading_a_sensitive_file_is_audited(web: TestClient, seeded: App) -> None:
+    target = load_target(seeded, "50")  # Sozialamt: Grundsicherung, marked sensitive
+    auth = api_token(seeded, "weber")
+    assert web.get(f"{API}/files/{target.file_id}", headers=auth).json()["sensitive"] is True
+    assert (
+        web.get(
+            f"{API}/files/by-reference", params={"reference": target.file_reference}, headers=auth
+        ).status_code
+        == 200
+    )
+    assert web.get(f"{API}/cases/{target.case_id}", headers=auth).status_code == 200
+    assert web.get(f"{API}/documents/{target.document_id}", headers=auth).status_code == 200
+    assert web.get(f"{API}/documents/{target.document_id}/content", headers=auth).status_code == 200
+
+    def reads(object_type: str, object_id: int) -> list[str]:
+        with seeded.unit(SYSTEM) as ctx:
+            return [
+                e.action for e in audit.history(ctx, object_type, object_id) if e.actor == "weber"
+            ]
+
+    assert reads("file", target.file_id) == ["file.read", "file.read"]
+    assert reads("case", target.case_id) == ["case.read"]
+    assert reads("document", target.document_id) == ["document.read", "document.read"]
+
+    # an ordinary file is read without a trace
+    mueller = api_token(seeded, "mueller")
+    ordinary = load_target(seeded, "63")
+    assert web.get(f"{API}/files/{ordinary.file_id}", headers=mueller).status_code == 200
+    with seeded.unit(SYSTEM) as ctx:
+        assert all(e.action != "file.read" for e in audit.history(ctx, "file", ordinary.file_id))
