@@ -129,6 +129,14 @@ def user_by_name(db: Session, username: str) -> User:
     return user
 
 
+def display_names(db: Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Names to show beside versions and events; unknown ids are simply absent."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
+
+
 def list_users(ctx: Ctx) -> list[User]:
     return list(ctx.db.scalars(select(User).order_by(User.username)))
 
@@ -189,6 +197,18 @@ def authenticate(db: Session, username: str, password: str) -> User:
     if _hasher.check_needs_rehash(stored):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def login(ctx: Ctx, username: str, password: str, hours: int) -> NewSession | None:
+    """Password login for the web app; success and failure both go into the audit trail."""
+    try:
+        user = authenticate(ctx.db, username, password)
+    except AuthenticationRequired:
+        audit.record(ctx, "user.login_failed", "user", username.strip().lower()[:64])
+        return None
+    ctx.actor = actor_for(ctx.db, user)
+    audit.record(ctx, "user.login", "user", user.id)
+    return start_session(ctx.db, user, hours)
 
 
 def _digest(token: str) -> str:

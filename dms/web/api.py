@@ -8,15 +8,8 @@ Errors of the services become {"error": code, "message": ...} in dms.web.app.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi import File as FormFile
@@ -27,8 +20,8 @@ from dms.services import audit, documents, fileplan, files, search, users
 from dms.services.documents import AddResult
 from dms.web import schemas as s
 from dms.web.auth import request_unit
+from dms.web.transfer import CHUNK, content_disposition, spooled_upload
 
-CHUNK = 1024 * 1024
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": s.ErrorOut, "description": "Nicht angemeldet / authentication required"},
     403: {"model": s.ErrorOut, "description": "Keine Berechtigung / permission denied"},
@@ -224,16 +217,6 @@ def get_case(request: Request, case_id: int) -> s.CaseOut:
 # --- documents -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _spooled(upload: UploadFile) -> Iterator[Path]:
-    """The upload as a local file, copied in 1 MiB chunks and removed afterwards."""
-    with tempfile.NamedTemporaryFile(prefix="dms-upload-") as tmp:
-        upload.file.seek(0)
-        shutil.copyfileobj(upload.file, tmp, CHUNK)
-        tmp.flush()
-        yield Path(tmp.name)
-
-
 def _upload_result(result: AddResult) -> s.UploadResult:
     return s.UploadResult(
         document=s.DocumentOut.of(result.document),
@@ -276,7 +259,7 @@ def upload_document(
     sender: Annotated[str | None, Form(max_length=300)] = None,
     comment: Annotated[str | None, Form(max_length=1000)] = None,
 ) -> s.UploadResult:
-    with request_unit(request) as ctx, _spooled(file) as source:
+    with request_unit(request) as ctx, spooled_upload(file) as (source, _name):
         result = documents.add_document(
             ctx,
             case_id=case_id,
@@ -318,7 +301,7 @@ def add_version(
     file: Annotated[UploadFile, FormFile(description="Datei / the file")],
     comment: Annotated[str | None, Form(max_length=1000)] = None,
 ) -> s.UploadResult:
-    with request_unit(request) as ctx, _spooled(file) as source:
+    with request_unit(request) as ctx, spooled_upload(file) as (source, _name):
         result = documents.add_version(
             ctx,
             document_id=document_id,
@@ -327,17 +310,6 @@ def add_version(
             comment=comment,
         )
         return _upload_result(result)
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact name as RFC 5987 filename*."""
-    folded = unicodedata.normalize("NFKD", filename)
-    fallback = "".join(
-        ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\;' else "_"
-        for ch in folded
-        if not unicodedata.combining(ch)
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _content(request: Request, document_id: int, number: int | None) -> Response:
@@ -350,7 +322,7 @@ def _content(request: Request, document_id: int, number: int | None) -> Response
             headers = {
                 "ETag": etag,
                 "Content-Length": str(version.size),
-                "Content-Disposition": content_disposition(version.filename),
+                "Content-Disposition": content_disposition("attachment", version.filename),
                 "Cache-Control": "private, no-cache",
             }
             media_type = version.mime_type

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from dms import __version__
-from dms.errors import AuthenticationRequired, DmsError
+from dms.errors import AuthenticationRequired, DmsError, InvalidInput
 from dms.services.context import App
 
 STATIC = Path(__file__).parent / "static"
@@ -19,8 +22,11 @@ def create_app(dms: App) -> FastAPI:
     from dms.web import api, ui
 
     web = FastAPI(
-        title="E-Akte API", version=__version__, docs_url="/api/v1/docs",
-        openapi_url="/api/v1/openapi.json", redoc_url=None,
+        title="E-Akte API",
+        version=__version__,
+        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
         description="REST-API der E-Akte: Aktenplan, Akten, Vorgänge, Dokumente, Suche.",
     )
     web.state.dms = dms
@@ -31,11 +37,27 @@ def create_app(dms: App) -> FastAPI:
     @web.exception_handler(DmsError)
     def _dms_error(request: Request, exc: DmsError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": exc.code, "message": exc.message},
-                                status_code=exc.http_status)
+            return JSONResponse(
+                {"error": exc.code, "message": exc.message}, status_code=exc.http_status
+            )
         if isinstance(exc, AuthenticationRequired):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return ui.error_page(request, exc)
+
+    @web.exception_handler(RequestValidationError)
+    def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"error": "invalid_input", "detail": jsonable_encoder(exc.errors())},
+                status_code=422,
+            )
+        return ui.error_page(
+            request,
+            InvalidInput(
+                "Die Adresse oder das Formular enthält ungültige Angaben / invalid request"
+            ),
+        )
 
     @web.middleware("http")
     async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
