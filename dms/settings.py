@@ -34,6 +34,7 @@ class Settings(BaseModel):
     max_upload_bytes: int = 4 * 1024**3
     session_hours: int = 10
     cookie_secure: bool = False
+    timezone: str = "Europe/Berlin"  # dates without a zone (deadlines, timers) are read here
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -48,6 +49,23 @@ class Settings(BaseModel):
     def _case_scheme_fields(cls, value: str) -> str:
         _check_scheme(value, {"file": "022.31-0004/2026", "seq": 1, "year": 2026})
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin)") from exc
+        return value
+
+    @property
+    def tz(self):  # type: ignore[no-untyped-def]
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
 
     @property
     def effective_database_url(self) -> str:

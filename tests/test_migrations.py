@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import workflows.models  # noqa: F401 - the engine tables share the metadata
 from dms.db import make_engine
 from dms.migrations import downgrade, upgrade
 from dms.models import Base

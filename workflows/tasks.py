@@ -1,0 +1,176 @@
+"""Working on tasks: open, claim, release, forward, complete, mark as read (Kenntnisnahme).
+The rules of who may do what live here; the engine step after completion runs in the same
+transaction, so a completed task never lacks its successor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dms.models import User, utcnow
+from dms.services import audit
+from dms.services.context import Ctx
+from workflows.identity import Reach, reach_of
+from workflows.inbox import explain
+from workflows.models import ProcessDefinition, ProcessInstance, Task, TaskCandidate
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    reason: str
+    candidates: list[tuple[str, str]]
+    process_name: str
+    instance: ProcessInstance
+    can_complete: bool
+    can_claim: bool
+
+
+def _candidates(ctx: Ctx, task_id: int) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in ctx.db.execute(
+        select(TaskCandidate.kind, TaskCandidate.value).where(TaskCandidate.task_id == task_id)
+    )]
+
+
+def _offered_to(reach: Reach, candidates: list[tuple[str, str]]) -> bool:
+    return any((k == "user" and v == reach.username) or (k == "group" and v in reach.groups)
+               for k, v in candidates)
+
+
+def _may_work(reach: Reach, task: Task) -> bool:
+    return task.assignee == reach.username or task.assignee in reach.absent_usernames
+
+
+def _load(ctx: Ctx, task_id: int) -> tuple[Task, Reach, list[tuple[str, str]]]:
+    task = ctx.db.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"Aufgabe {task_id} nicht gefunden / task not found")
+    reach = reach_of(ctx.db, ctx.actor)
+    candidates = _candidates(ctx, task.id)
+    visible = (
+        ctx.actor.is_admin or _may_work(reach, task)
+        or (task.assignee is None and _offered_to(reach, candidates))
+        or task.delegated_from == reach.username
+    )
+    if not visible:
+        raise NotFound(f"Aufgabe {task_id} nicht gefunden / task not found")
+    return task, reach, candidates
+
+
+def get_task(ctx: Ctx, task_id: int) -> TaskView:
+    task, reach, candidates = _load(ctx, task_id)
+    instance = ctx.db.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    name = ctx.db.scalar(select(ProcessDefinition.name)
+                         .where(ProcessDefinition.id == instance.definition_id)) or ""
+    open_ = task.status == "open"
+    offered = task.assignee is None and _offered_to(reach, candidates)
+    return TaskView(
+        task=task, reason=explain(task, reach, candidates)[1], candidates=candidates,
+        process_name=name, instance=instance,
+        can_complete=open_ and (_may_work(reach, task) or offered),
+        can_claim=open_ and offered,
+    )
+
+
+def _require_open(task: Task) -> None:
+    if task.status != "open":
+        raise Conflict(f"Aufgabe {task.id} ist bereits erledigt / task is no longer open")
+
+
+def claim(ctx: Ctx, task_id: int) -> Task:
+    task, reach, candidates = _load(ctx, task_id)
+    _require_open(task)
+    if task.assignee is not None:
+        raise Conflict(f"Aufgabe ist bereits {task.assignee} zugewiesen / already assigned")
+    if not _offered_to(reach, candidates) and not ctx.actor.is_admin:
+        raise PermissionDenied("Aufgabe ist Ihnen nicht angeboten / not offered to you")
+    task.assignee = reach.username
+    _event(ctx, task, "task.claim", after={"assignee": task.assignee})
+    return task
+
+
+def release(ctx: Ctx, task_id: int) -> Task:
+    task, reach, candidates = _load(ctx, task_id)
+    _require_open(task)
+    if task.assignee != reach.username:
+        raise PermissionDenied("Nur eigene Aufgaben zurückgeben / only your own tasks")
+    if not candidates:
+        raise Conflict("Aufgabe hat keine Gruppe, an die sie zurückgehen kann / no group to "
+                       "return the task to; forward it instead")
+    task.assignee = None
+    _event(ctx, task, "task.release", before={"assignee": reach.username})
+    return task
+
+
+def forward(ctx: Ctx, task_id: int, to_username: str, remark: str | None = None) -> Task:
+    """Weiterleiten / delegate: the task goes to a colleague, who sees where it came from."""
+    task, reach, candidates = _load(ctx, task_id)
+    _require_open(task)
+    if not (_may_work(reach, task) or ctx.actor.is_admin
+            or (task.assignee is None and _offered_to(reach, candidates))):
+        raise PermissionDenied("Nur eigene Aufgaben weiterleiten / only your own tasks")
+    target = ctx.db.scalar(select(User).where(User.username == to_username.strip().lower()))
+    if target is None or not target.active:
+        raise InvalidInput(f"Unbekannte Person {to_username!r} / unknown user")
+    before = task.assignee
+    task.assignee, task.delegated_from = target.username, reach.username
+    _event(ctx, task, "task.forward", before={"assignee": before},
+           after={"assignee": target.username, "remark": remark})
+    return task
+
+
+def complete(
+    ctx: Ctx, task_id: int, *, variables: dict[str, Any] | None = None,
+    decision: str | None = None, remark: str | None = None,
+) -> Task:
+    """Complete and let the engine take the next step, in this same transaction."""
+    from workflows.engine import task_completed
+
+    task, reach, candidates = _load(ctx, task_id)
+    _require_open(task)
+    offered = task.assignee is None and _offered_to(reach, candidates)
+    if not (_may_work(reach, task) or offered):
+        raise PermissionDenied("Diese Aufgabe ist nicht Ihnen zugewiesen / not assigned to you")
+    values = dict(variables or {})
+    for form_field in (task.form or {}).get("fields", []):  # as a generated form would send
+        if form_field["id"] not in values and form_field.get("default") is not None:
+            values[form_field["id"]] = form_field["default"]
+    _check_form(task, values)
+    if decision is not None:
+        values.setdefault("decision", decision)
+    task.status, task.completed_at, task.completed_by = "completed", utcnow(), reach.username
+    task.decision, task.remark = decision, remark
+    if task.assignee is None:
+        task.assignee = reach.username
+    _event(ctx, task, "task.complete", after={
+        "decision": decision, "remark": remark, "variables": values,
+        "on_behalf_of": task.assignee if task.assignee != reach.username else None,
+    })
+    task_completed(ctx, task, values)
+    return task
+
+
+def mark_read(ctx: Ctx, task_id: int) -> Task:
+    """Kenntnisnahme: an information task is done by reading it."""
+    task, _, _ = _load(ctx, task_id)
+    if task.kind != "info":
+        raise InvalidInput("Nur Kenntnisnahme-Aufgaben werden durch Lesen erledigt / only "
+                           "information tasks are completed by reading")
+    return complete(ctx, task_id, decision="read")
+
+
+def _check_form(task: Task, values: dict[str, Any]) -> None:
+    fields = (task.form or {}).get("fields", [])
+    missing = [f.get("label") or f["id"] for f in fields
+               if f.get("required") and values.get(f["id"]) in (None, "")]
+    if missing:
+        raise InvalidInput(f"Pflichtfelder fehlen / required fields missing: {', '.join(missing)}")
+
+
+def _event(ctx: Ctx, task: Task, action: str, *, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None) -> None:
+    audit.record(ctx, action, "task", task.id, before=before, after=after)
