@@ -53,7 +53,11 @@ def test_random_kills_during_import_lose_nothing(app: App, tmp_path: Path) -> No
             [sys.executable, "-m", "tests.support.import_loop", str(case_id), str(batch)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
         )
-        time.sleep(rng.uniform(0.8, 2.5))
+        # kill only once the child is really importing (its start-up varies with load)
+        assert child.stdout is not None
+        first = child.stdout.readline()
+        assert first.strip(), child.stderr.read().decode() if child.stderr else ""
+        time.sleep(rng.uniform(0.0, 1.5))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1

@@ -273,7 +273,7 @@ def fsck_command(repair: bool, quick: bool, min_age: int, as_json: bool) -> None
             f"{len(report.orphans)} verwaist, {report.removed_orphans} entfernt"
         )
         for p in report.problems:
-            click.echo(f"  {p.problem.upper()} {p.sha256} (Versionen {p.versions})", err=True)
+            click.echo(f"  {p.problem.upper()} {p.sha256} ({', '.join(p.referenced_by)})", err=True)
     if not report.ok:
         sys.exit(8)
 

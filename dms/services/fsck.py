@@ -3,14 +3,12 @@ blobs no version references (left by a crash between store and commit) can be sw
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, text
 
 from dms.errors import PermissionDenied
-from dms.models import Version
 from dms.services import audit
 from dms.services.context import Ctx
 
@@ -19,7 +17,7 @@ from dms.services.context import Ctx
 class BlobProblem:
     sha256: str
     problem: str  # "missing" or "corrupt"
-    versions: list[int]
+    referenced_by: list[str]  # table:id
 
 
 @dataclass
@@ -34,8 +32,37 @@ class FsckReport:
         return not self.problems
 
 
-def _referenced(ctx: Ctx) -> Iterator[tuple[str, int]]:
-    yield from ctx.db.execute(select(Version.sha256, Version.id).order_by(Version.sha256))
+def _blob_columns(ctx: Ctx) -> list[tuple[str, str]]:
+    """Every column that names a blob, found by convention in the live database: a column
+    called `sha256` or ending in `_sha256`. Reflection rather than imported models, so that a
+    layer's tables (mailroom originals, renditions) protect their blobs even when fsck runs in
+    a process that never imported that layer."""
+    inspector = inspect(ctx.db.connection())  # same connection: SQLite allows one writer
+    found = []
+    for table in inspector.get_table_names():
+        if table in _NOT_BLOBS:
+            continue
+        for column in inspector.get_columns(table):
+            name = column["name"]
+            if name == "sha256" or name.endswith("_sha256"):
+                found.append((table, name))
+    return found
+
+
+#: sha256 columns that hash something other than a stored blob (process model XML).
+_NOT_BLOBS = frozenset({"wf_definitions"})
+
+
+def _referenced(ctx: Ctx) -> dict[str, list[str]]:
+    """hash -> where it is referenced ("versions:12", "ingest_batches:3")."""
+    refs: dict[str, list[str]] = {}
+    for table, column in _blob_columns(ctx):
+        rows = ctx.db.execute(
+            text(f'SELECT "{column}", id FROM "{table}" WHERE "{column}" IS NOT NULL')
+        )
+        for sha256, row_id in rows:
+            refs.setdefault(sha256, []).append(f"{table}:{row_id}")
+    return refs
 
 
 def fsck(
@@ -54,9 +81,7 @@ def fsck(
         raise PermissionDenied("Nur für die Verwaltung / administrators only")
     store = ctx.app.store
     report = FsckReport()
-    by_hash: dict[str, list[int]] = {}
-    for sha256, version_id in _referenced(ctx):
-        by_hash.setdefault(sha256, []).append(version_id)
+    by_hash = _referenced(ctx)
     for sha256, version_ids in by_hash.items():
         report.checked += 1
         if not store.exists(sha256):
