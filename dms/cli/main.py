@@ -604,9 +604,10 @@ def user_token(username: str, label: str, days: int) -> None:
         click.echo(users.create_api_token(ctx, username, label, days))
 
 
-from dms.cli import workflow_commands  # noqa: E402 - registers on `main`
+from dms.cli import invoice_commands, workflow_commands  # noqa: E402 - register on `main`
 
 workflow_commands.register(main, _state, json_option)
+invoice_commands.register(main, json_option)
 
 if __name__ == "__main__":
     main()

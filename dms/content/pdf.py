@@ -22,6 +22,7 @@ ever touches pdfium must take the same lock.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import threading
@@ -33,6 +34,7 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from PIL import Image
 
 from dms.errors import UnsupportedContent
 
@@ -117,6 +119,25 @@ def _open_rebuilt(path: Path) -> tuple[pdfium.PdfDocument, bool]:
         raise UnsupportedContent(DAMAGED) from exc
 
 
+def _open_document(path: Path) -> tuple[pdfium.PdfDocument, bool]:
+    """Open ``path`` with pdfium (rebuilding via qpdf if needed); caller holds PDFIUM_LOCK.
+
+    Returns the document and whether it is encrypted with an empty user password; a file that
+    needs a password, or has no pages, raises UnsupportedContent right away.
+    """
+    try:
+        document = pdfium.PdfDocument(str(path))
+        encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document) != -1
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise UnsupportedContent(ENCRYPTED) from exc
+        document, encrypted = _open_rebuilt(path)
+    if len(document) == 0:
+        document.close()
+        raise UnsupportedContent(NO_PAGES)
+    return document, encrypted
+
+
 @contextmanager
 def _open(path: str | Path) -> Iterator[tuple[pdfium.PdfDocument, bool]]:
     """Open ``path`` with pdfium (rebuilding via qpdf if needed), holding PDFIUM_LOCK.
@@ -124,18 +145,9 @@ def _open(path: str | Path) -> Iterator[tuple[pdfium.PdfDocument, bool]]:
     Yields the document and whether it is encrypted with an empty user password; a file that
     needs a password raises UnsupportedContent right away.
     """
-    path = Path(path)
     with PDFIUM_LOCK:
+        document, encrypted = _open_document(Path(path))
         try:
-            document = pdfium.PdfDocument(str(path))
-            encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(document) != -1
-        except pdfium.PdfiumError as exc:
-            if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
-                raise UnsupportedContent(ENCRYPTED) from exc
-            document, encrypted = _open_rebuilt(path)
-        try:
-            if len(document) == 0:
-                raise UnsupportedContent(NO_PAGES)
             yield document, encrypted
         finally:
             document.close()
@@ -203,3 +215,151 @@ def extract_pdf_text(path: str | Path, max_chars: int) -> list[str]:
             pages.append(text)
             remaining -= len(text)
     return pages
+
+
+def _render_page(
+    document: pdfium.PdfDocument, index: int, dpi: float, max_pixels: int | None
+) -> Image.Image:
+    """One page as an independent RGB image (caller holds PDFIUM_LOCK)."""
+    page = document[index]
+    try:
+        width, height = page.get_size()  # points, after the page's /Rotate
+        if width <= 0 or height <= 0:
+            raise UnsupportedContent(DAMAGED)
+        scale = dpi / 72
+        if max_pixels and width * scale * height * scale > max_pixels:
+            scale = math.sqrt(max_pixels / (width * height))
+        bitmap = page.render(scale=scale)
+        try:
+            image = bitmap.to_pil().convert("RGB")  # a copy: the bitmap buffer is freed below
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    effective = round(scale * 72, 2)
+    image.info["dpi"] = (effective, effective)
+    return image
+
+
+def render_pages(
+    path: str | Path, dpi: float = 300, *, max_pixels: int | None = None
+) -> Iterator[Image.Image]:
+    """Render each page of the PDF at ``path`` to an RGB image, one page at a time.
+
+    Meant for image-only PDFs that need OCR. PDFIUM_LOCK is held while a page renders, not
+    while the caller works on it, so other threads (the web server's text extraction) keep
+    going between pages. A page whose rendering would exceed ``max_pixels`` is rendered at a
+    lower resolution so that it fits; its ``info["dpi"]`` tells the resolution actually used.
+    Damaged, empty and encrypted PDFs raise UnsupportedContent, as in :func:`inspect_pdf`.
+    """
+    with PDFIUM_LOCK:
+        document, encrypted = _open_document(Path(path))
+        count = len(document)
+    try:
+        if encrypted:
+            raise UnsupportedContent(ENCRYPTED)
+        for index in range(count):
+            with PDFIUM_LOCK:
+                image = _render_page(document, index, dpi, max_pixels)
+            yield image
+    finally:
+        with PDFIUM_LOCK:
+            document.close()
+
+
+# --- embedded files (the invoice data of ZUGFeRD / Factur-X / XRechnung-in-PDF) ------------
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file embedded in a PDF, e.g. the ``factur-x.xml`` of a ZUGFeRD invoice."""
+
+    name: str  # /UF, else /F of the file specification, else its name-tree key
+    mime: str | None  # /Subtype of the embedded stream, e.g. "text/xml"
+    relationship: str | None  # /AFRelationship without the slash: "Alternative", "Data", ...
+    data: bytes | None  # None when larger than the ``max_size`` asked for
+    size: int | None = None  # decoded size, or the declared /Params /Size if not decoded
+
+
+def _pdf_name(value: object) -> str | None:
+    return str(value)[1:] if isinstance(value, pikepdf.Name) else None
+
+
+def _embedded_stream_data(stream: pikepdf.Stream, max_size: int | None) -> bytes | None:
+    """Decode an embedded file stream, never holding more than ``max_size`` + 1 bytes of a
+    Flate stream (a decompression bomb stops there)."""
+    import zlib
+
+    if max_size is None:
+        return stream.read_bytes()
+    filters = stream.get("/Filter")
+    if filters == pikepdf.Name.FlateDecode and stream.get("/DecodeParms") is None:
+        data = zlib.decompressobj().decompress(stream.read_raw_bytes(), max_size + 1)
+    else:
+        data = stream.read_bytes()
+    return data if len(data) <= max_size else None
+
+
+def _embedded_file(
+    key: str | None, spec: pikepdf.Dictionary, max_size: int | None
+) -> EmbeddedFile | None:
+    files = spec.get("/EF")
+    if not isinstance(files, pikepdf.Dictionary):
+        return None
+    stream = files.get("/UF", files.get("/F"))
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    name = spec.get("/UF", spec.get("/F"))
+    name = str(name) if name is not None else (key or "")
+    params = stream.get("/Params")
+    declared = params.get("/Size") if isinstance(params, pikepdf.Dictionary) else None
+    declared = int(declared) if isinstance(declared, int) else None
+    data = None
+    if max_size is None or declared is None or declared <= max_size:
+        data = _embedded_stream_data(stream, max_size)
+    return EmbeddedFile(
+        name=name,
+        mime=_pdf_name(stream.get("/Subtype")),
+        relationship=_pdf_name(spec.get("/AFRelationship")),
+        data=data,
+        size=len(data) if data is not None else declared,
+    )
+
+
+def embedded_files(
+    source: str | Path | bytes, *, max_size: int | None = None
+) -> list[EmbeddedFile]:
+    """The files embedded in a PDF (name tree ``/EmbeddedFiles`` and associated files ``/AF``).
+
+    Files larger than ``max_size`` are listed with ``data=None``. Damaged and encrypted PDFs
+    raise UnsupportedContent, with the same messages as :func:`inspect_pdf`.
+    """
+    try:
+        pdf = pikepdf.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except pikepdf.PasswordError as exc:
+        raise UnsupportedContent(ENCRYPTED) from exc
+    except _QPDF_FAILURES as exc:
+        raise UnsupportedContent(DAMAGED) from exc
+    with pdf:
+        if pdf.is_encrypted:
+            raise UnsupportedContent(ENCRYPTED)
+        found: list[EmbeddedFile] = []
+        seen: set[tuple[int, int]] = set()
+        try:
+            for key, attached in pdf.attachments.items():
+                seen.add(attached.obj.objgen)
+                entry = _embedded_file(key, attached.obj, max_size)
+                if entry is not None:
+                    found.append(entry)
+            associated = pdf.Root.get("/AF")
+            if isinstance(associated, pikepdf.Array):
+                for spec in associated:
+                    if not isinstance(spec, pikepdf.Dictionary) or spec.objgen in seen:
+                        continue
+                    seen.add(spec.objgen)
+                    entry = _embedded_file(None, spec, max_size)
+                    if entry is not None:
+                        found.append(entry)
+        except _QPDF_FAILURES as exc:
+            raise UnsupportedContent(DAMAGED) from exc
+        return found

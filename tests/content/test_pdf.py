@@ -9,7 +9,14 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from dms.content.pdf import PdfInfo, extract_pdf_text, inspect_pdf
+from dms.content.pdf import (
+    EmbeddedFile,
+    PdfInfo,
+    embedded_files,
+    extract_pdf_text,
+    inspect_pdf,
+    render_pages,
+)
 from dms.errors import UnsupportedContent
 
 TEXT_1 = "Bauantrag für das Grundstück Müllerstraße 5"
@@ -212,3 +219,126 @@ def test_concurrent_extraction_is_serialised_and_correct(good_pdf: Path) -> None
 def test_missing_file_is_a_programming_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         inspect_pdf(tmp_path / "gibt-es-nicht.pdf")
+
+
+def _image_pdf(path: Path, sizes: list[tuple[int, int]], resolution: float = 100) -> Path:
+    """An image-only PDF as a scanner writes it: black square top left on white pages."""
+    from PIL import Image, ImageDraw
+
+    images = []
+    for size in sizes:
+        image = Image.new("RGB", size, "white")
+        ImageDraw.Draw(image).rectangle((0, 0, size[0] // 4, size[1] // 4), fill="black")
+        images.append(image)
+    images[0].save(
+        path, format="PDF", save_all=True, append_images=images[1:], resolution=resolution
+    )
+    return path
+
+
+def test_render_pages_at_requested_dpi(tmp_path: Path) -> None:
+    path = _image_pdf(tmp_path / "scan.pdf", [(850, 1100), (1100, 850)])  # 8.5x11 in at 100 dpi
+    pages = list(render_pages(path, dpi=200))
+    assert [p.size for p in pages] == [(1700, 2200), (2200, 1700)]
+    assert all(p.mode == "RGB" and p.info["dpi"] == (200, 200) for p in pages)
+    assert pages[0].getpixel((10, 10)) == (0, 0, 0)
+    assert pages[0].getpixel((1600, 2100)) == (255, 255, 255)
+
+
+def test_render_pages_shrinks_oversized_pages(tmp_path: Path) -> None:
+    path = _image_pdf(tmp_path / "plan.pdf", [(1000, 1000)], resolution=10)  # 100 x 100 in
+    (page,) = render_pages(path, dpi=300, max_pixels=4_000_000)
+    assert page.width * page.height <= 4_000_000
+    assert page.width > 1900
+    assert page.info["dpi"][0] < 21
+
+
+def test_render_pages_refuses_encrypted(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "rechte.pdf", encryption=pikepdf.Encryption(owner="o", user=""))
+    with pytest.raises(UnsupportedContent, match="verschlüsselt"):
+        next(iter(render_pages(path)))
+
+
+def test_render_pages_releases_the_lock_between_pages(tmp_path: Path, good_pdf: Path) -> None:
+    """A slow consumer (OCR) must not block other threads' pdfium calls between pages."""
+    path = _image_pdf(tmp_path / "scan.pdf", [(200, 200), (200, 200)])
+    pages = render_pages(path, dpi=72)
+    next(pages)  # suspended mid-document
+    result: list[PdfInfo] = []
+    other = threading.Thread(target=lambda: result.append(inspect_pdf(good_pdf)))
+    other.start()
+    other.join(timeout=10)
+    assert result and result[0].page_count == 2
+    assert len(list(pages)) == 1
+
+
+# --- embedded files (ZUGFeRD / Factur-X invoice data) ---------------------------------------
+
+
+def _with_attachments(
+    path: Path, files: list[tuple[str, bytes, str | None]], **kwargs: object
+) -> Path:
+    """Save a one-page PDF embedding ``files`` as (name, data, AFRelationship or None)."""
+    with build_pdf([TEXT_1]) as pdf:
+        associated = []
+        for name, data, relationship in files:
+            spec = pikepdf.AttachedFileSpec(
+                pdf,
+                data,
+                filename=name,
+                mime_type="text/xml",
+                relationship=pikepdf.Name("/" + relationship) if relationship else None,
+            )
+            if relationship is None:
+                del spec.obj["/AFRelationship"]
+            pdf.attachments[name] = spec
+            associated.append(pdf.attachments[name].obj)
+        pdf.Root.AF = pikepdf.Array(associated)
+        pdf.save(path, **kwargs)
+    return path
+
+
+def test_embedded_files_lists_name_mime_relationship_and_data(tmp_path: Path) -> None:
+    path = _with_attachments(
+        tmp_path / "zugferd.pdf",
+        [
+            ("factur-x.xml", b"<rsm:CrossIndustryInvoice/>", "Alternative"),
+            ("notiz.xml", b"<n/>", None),
+        ],
+    )
+    files = {f.name: f for f in embedded_files(path)}
+    assert files["factur-x.xml"] == EmbeddedFile(
+        name="factur-x.xml",
+        mime="text/xml",
+        relationship="Alternative",
+        data=b"<rsm:CrossIndustryInvoice/>",
+        size=27,
+    )
+    assert files["notiz.xml"].relationship is None
+    assert embedded_files(path.read_bytes()) == embedded_files(str(path))
+
+
+def test_embedded_files_of_a_pdf_without_attachments(good_pdf: Path) -> None:
+    assert embedded_files(good_pdf) == []
+
+
+def test_embedded_files_larger_than_max_size_are_listed_without_data(tmp_path: Path) -> None:
+    big = b"<r>" + b"x" * 100_000 + b"</r>"
+    path = _with_attachments(tmp_path / "gross.pdf", [("factur-x.xml", big, "Data")])
+    (listed,) = embedded_files(path, max_size=1000)
+    assert listed.data is None and listed.size is not None and listed.size > 1000
+    (full,) = embedded_files(path, max_size=len(big))
+    assert full.data == big
+
+
+def test_embedded_files_refuses_encrypted_and_damaged(tmp_path: Path) -> None:
+    path = _with_attachments(
+        tmp_path / "verschluesselt.pdf",
+        [("factur-x.xml", b"<r/>", "Alternative")],
+        encryption=pikepdf.Encryption(owner="geheim", user=""),
+    )
+    with pytest.raises(UnsupportedContent) as info:
+        embedded_files(path)
+    assert info.value.message.startswith("PDF ist verschlüsselt")
+    with pytest.raises(UnsupportedContent):
+        embedded_files(b"%PDF-1.7\n" + b"\x00" * 64)
