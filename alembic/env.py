@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import ingest.models  # noqa: F401 - registers the mailroom tables
 import workflows.models  # noqa: F401 - registers the engine tables
 from dms.db import make_engine
 from dms.models import Base

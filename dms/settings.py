@@ -31,6 +31,7 @@ class Settings(BaseModel):
     file_reference_scheme: str = "{plan}-{seq:04d}/{year}"
     case_reference_scheme: str = "{file}-{seq:02d}"
     max_extract_chars: int = 2_000_000
+    quality_sample_share: float = Field(default=0.1, ge=0.0, le=1.0)  # TR-RESISCAN sampling
     max_upload_bytes: int = 4 * 1024**3
     session_hours: int = 10
     cookie_secure: bool = False

@@ -125,3 +125,130 @@ def test_stopwords_only_and_operators_are_harmless(seeded: App, corpus: dict[str
     assert _ids(seeded, "mueller", SearchQuery("der die das")) == []
     for hostile in ['"', "AND OR NOT", "haus*", "-(", "title:haus", "NEAR(a b)", "'; drop"]:
         _ids(seeded, "mueller", SearchQuery(hostile))
+
+
+# --- bounded candidate sets: counts, permissions and titles when many documents match -------
+
+
+@pytest.fixture
+def small_pools(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Shrink the candidate pools so that a handful of documents exercises the paths that
+    100,000 would: capped counts, widening for restricted users, the title tier."""
+    from dms.search import postgres_fts, sqlite_fts
+
+    for module in (sqlite_fts, postgres_fts):
+        monkeypatch.setattr(module, "CANDIDATE_POOL", 5)
+        monkeypatch.setattr(module, "TITLE_POOL", 3)
+    monkeypatch.setattr(postgres_fts, "RANK_POOL", 3)
+    return 5
+
+
+def _add_texts(
+    app: App, tmp_path: Path, case_id: int, texts: list[tuple[str, str]], actor: str | None = None
+) -> list[int]:
+    ids = []
+    context = as_user(app, actor) if actor else app.unit(SYSTEM)
+    with context as ctx:
+        for number, (title, body) in enumerate(texts):
+            path = tmp_path / f"doc-{case_id}-{number}.txt"
+            path.write_text(body, encoding="utf-8")
+            ids.append(
+                documents.add_document(
+                    ctx, case_id=case_id, source=path, filename=path.name, title=title
+                ).document.id
+            )
+    return ids
+
+
+def _case_in_office(app: App, office_code: str, plan_code: str, title: str) -> int:
+    from dms.services import users
+
+    with app.unit(SYSTEM) as ctx:
+        node = fileplan.node_by_code(ctx, plan_code)
+        office = users.office_by_code(ctx, office_code)
+        file = files.create_file(ctx, plan_node_id=node.id, title=title, office_id=office.id)
+        return files.create_case(ctx, file_id=file.id, title=f"{title}, Vorgang").id
+
+
+def test_total_is_capped_beyond_the_pool(seeded: App, tmp_path: Path, small_pools: int) -> None:
+    case = _case_in_office(seeded, "63", "602", "Bauaufsicht Nord")
+    _add_texts(seeded, tmp_path, case, [(f"Vermerk {i}", "Die Baustelle ruht.") for i in range(8)])
+    _add_texts(seeded, tmp_path, case, [("Notiz", "Kranaufsicht vor Ort.")] * 3)
+    with seeded.unit(SYSTEM) as ctx:
+        many = search(ctx, SearchQuery("Baustelle", limit=3))
+        few = search(ctx, SearchQuery("Kranaufsicht"))
+        page_two = search(ctx, SearchQuery("Baustelle", limit=3, offset=6))
+    assert (many.total, many.total_exact) == (small_pools, False)  # "mehr als 5 Treffer"
+    assert len(many.hits) == 3
+    assert (few.total, few.total_exact) == (3, True)
+    assert len(page_two.hits) == 2  # paging past the pool still reaches every match
+    seen = {h.document_id for h in many.hits} | {h.document_id for h in page_two.hits}
+    assert len(seen) == 5
+
+
+def test_restricted_user_finds_own_documents_behind_many_invisible_ones(
+    seeded: App, tmp_path: Path, small_pools: int
+) -> None:
+    own_case = _case_in_office(seeded, "63", "602", "Bauaufsicht Süd")
+    own = _add_texts(
+        seeded, tmp_path, own_case, [("Prüfbericht", "Die Fassade ist schadhaft.")] * 2, "mueller"
+    )
+    other_case = _case_in_office(seeded, "50", "410", "Grundsicherung")
+    hidden = [("Bescheid", f"Fassade und Antrag Nummer {i}.") for i in range(40)]
+    _add_texts(seeded, tmp_path, other_case, hidden)  # newer, so they come first
+    result = _search(seeded, "mueller", SearchQuery("Fassade"))
+    assert sorted(h.document_id for h in result.hits) == sorted(own)
+    assert (result.total, result.total_exact) == (2, True)
+    weber = _search(seeded, "weber", SearchQuery("Fassade", limit=3))
+    assert not set(own) & {h.document_id for h in weber.hits}
+    assert (weber.total, weber.total_exact) == (small_pools, False)
+    admin = _search(seeded, "admin", SearchQuery("Fassade", limit=50))
+    assert set(own) <= {h.document_id for h in admin.hits}
+
+
+def test_older_title_match_ranks_before_newer_body_matches(
+    seeded: App, tmp_path: Path, small_pools: int
+) -> None:
+    case = _case_in_office(seeded, "63", "602", "Bauaufsicht West")
+    (titled,) = _add_texts(seeded, tmp_path, case, [("Abnahme Dachstuhl", "Siehe Anlage.")])
+    _add_texts(seeded, tmp_path, case, [("Vermerk", "Der Dachstuhl wurde geprüft.")] * 10)
+    assert _ids(seeded, "mueller", SearchQuery("Dachstuhl"))[0] == titled
+
+
+def test_reindex_restores_missing_entries(
+    seeded: App, corpus: dict[str, int], tmp_path: Path
+) -> None:
+    from dms.search import backend_for
+    from dms.services.search import reindex, unindexed_ids
+
+    with seeded.unit(SYSTEM) as ctx:
+        backend_for(seeded.dialect).remove(ctx.db, corpus["haus"])
+    assert corpus["haus"] not in _ids(seeded, "mueller", SearchQuery("Bahnhofstraße"))
+    with seeded.unit(SYSTEM) as ctx:
+        assert unindexed_ids(ctx) == [corpus["haus"]]
+    assert reindex(seeded) == 1
+    assert _ids(seeded, "mueller", SearchQuery("Bahnhofstraße")) == [corpus["haus"]]
+    with seeded.unit(SYSTEM) as ctx:
+        assert unindexed_ids(ctx) == []
+    calls: list[tuple[int, int]] = []
+    assert reindex(seeded, everything=True, batch=3, progress=lambda *a: calls.append(a)) >= 4
+    assert calls[-1][0] == calls[-1][1]
+    assert _ids(seeded, "mueller", SearchQuery("Gutachten"))[0] == corpus["haeuser"]
+
+
+def test_postgres_planner_settings_are_restored(seeded: App, corpus: dict[str, int]) -> None:
+    if seeded.dialect != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from sqlalchemy import text
+
+    names = ("enable_seqscan", "enable_indexscan", "jit", "enable_hashjoin")
+    with as_user(seeded, "mueller") as ctx:
+        before = [ctx.db.execute(text(f"SHOW {name}")).scalar() for name in names]
+        search(ctx, SearchQuery("Haus"))
+        after = [ctx.db.execute(text(f"SHOW {name}")).scalar() for name in names]
+    assert after == before
+
+
+def _search(app: App, user: str, query: SearchQuery):  # type: ignore[no-untyped-def]
+    with as_user(app, user) as ctx:
+        return search(ctx, query)

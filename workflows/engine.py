@@ -237,6 +237,37 @@ def _fire_start(ctx: Ctx, job: Job) -> None:
     _start(ctx, definition, {}, None, None, None, event.id)
 
 
+def cancel(ctx: Ctx, instance_id: int, reason: str) -> ProcessInstance:
+    """End a running instance as "cancelled": its tokens and jobs go, its open tasks are
+    cancelled. The caller decides who may do this (the engine checks no permissions)."""
+    run = _Run.locked(ctx, instance_id)
+    for ex in [e for e in run.execs.values() if e.parent_id is None]:
+        run.remove(ex)
+    run.instance.status, run.instance.ended_at = "cancelled", utcnow()
+    run.history("cancelled", None, {"reason": reason})
+    audit.record(ctx, "process.end", "process_instance", instance_id,
+                 after={"status": "cancelled", "reason": reason})
+    ctx.db.flush()
+    return run.instance
+
+
+def set_variables(ctx: Ctx, instance_id: int, values: dict[str, Any], *,
+                  reason: str | None = None) -> None:
+    """Change process variables of a running instance from outside (a service reacting to an
+    event); recorded in the history with the reason."""
+    run = _Run.locked(ctx, instance_id)
+    run.set_variables(values, scope_id=0)
+    run.history("variables", None, {"names": sorted(values), "reason": reason})
+    ctx.db.flush()
+
+
+def note(ctx: Ctx, instance_id: int, event: str, details: dict[str, Any] | None = None,
+         element_id: str | None = None) -> None:
+    """Add an entry to an instance's history (what people read on the status page)."""
+    ctx.db.add(HistoryEntry(instance_id=instance_id, event=event[:32], element_id=element_id,
+                            actor=ctx.actor.username, details=_jsonable(details)))
+
+
 # --- the token walker -----------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ def instance_status(ctx: Ctx, instance_id: int) -> dict[str, Any]:
         "name": definition.name, "status": instance.status, "error": instance.error,
         "business_key": instance.business_key, "case_id": instance.case_id,
         "document_id": instance.document_id, "started_at": instance.started_at,
+        "started_by": instance.started_by,
         "ended_at": instance.ended_at, "variables": instance_variables(ctx, instance.id),
         "open_tasks": [_task(t) for t in tasks if t.status == "open"],
         "tasks": [_task(t) for t in tasks],

@@ -4,7 +4,8 @@ transaction, so a completed task never lacks its successor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.models import User, utcnow
 from dms.services import audit
 from dms.services.context import Ctx
+from workflows import checks
 from workflows.identity import Reach, reach_of
 from workflows.inbox import explain
 from workflows.models import ProcessDefinition, ProcessInstance, Task, TaskCandidate
@@ -27,6 +29,10 @@ class TaskView:
     instance: ProcessInstance
     can_complete: bool
     can_claim: bool
+    #: choices the model's checks offer (e.g. co-sign / refuse); empty: a plain "done"
+    decisions: tuple[checks.Decision, ...] = ()
+    #: form fields a decision sets, not shown as inputs
+    hidden_fields: frozenset[str] = field(default_factory=frozenset)
 
 
 def _candidates(ctx: Ctx, task_id: int) -> list[tuple[str, str]]:
@@ -68,12 +74,25 @@ def get_task(ctx: Ctx, task_id: int) -> TaskView:
                          .where(ProcessDefinition.id == instance.definition_id)) or ""
     open_ = task.status == "open"
     offered = task.assignee is None and _offered_to(reach, candidates)
+    element = element_of(ctx, task, instance)
     return TaskView(
         task=task, reason=explain(task, reach, candidates)[1], candidates=candidates,
         process_name=name, instance=instance,
         can_complete=open_ and (_may_work(reach, task) or offered),
         can_claim=open_ and offered,
+        decisions=checks.decisions_for(element),
+        hidden_fields=checks.hidden_fields_for(element),
     )
+
+
+def element_of(ctx: Ctx, task: Task, instance: ProcessInstance | None = None) -> Any:
+    """The model element of a task (from the cached spec of the instance's version)."""
+    from workflows.engine import spec_of
+
+    instance = instance or ctx.db.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    spec = spec_of(ctx, instance.definition_id)
+    return spec.elements.get(task.element_id)
 
 
 def _require_open(task: Task) -> None:
@@ -136,9 +155,22 @@ def complete(
     if not (_may_work(reach, task) or offered):
         raise PermissionDenied("Diese Aufgabe ist nicht Ihnen zugewiesen / not assigned to you")
     values = dict(variables or {})
-    for form_field in (task.form or {}).get("fields", []):  # as a generated form would send
+    fields = (task.form or {}).get("fields", [])
+    for form_field in fields:  # as a generated form would send
         if form_field["id"] not in values and form_field.get("default") is not None:
             values[form_field["id"]] = form_field["default"]
+    if remark and any(f["id"] == "remark" for f in fields) and not values.get("remark"):
+        values["remark"] = remark  # the remark box is the form's remark field
+    instance = ctx.db.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    element = element_of(ctx, task, instance)
+    if checks.names_for(element):
+        completion = checks.Completion(
+            ctx=ctx, task=task, instance=instance, element=element, by=reach.username,
+            values=values, decision=decision, remark=remark,
+        )
+        checks.run(completion)
+        values, decision, remark = completion.values, completion.decision, completion.remark
     _check_form(task, values)
     if decision is not None:
         values.setdefault("decision", decision)
@@ -161,6 +193,50 @@ def mark_read(ctx: Ctx, task_id: int) -> Task:
         raise InvalidInput("Nur Kenntnisnahme-Aufgaben werden durch Lesen erledigt / only "
                            "information tasks are completed by reading")
     return complete(ctx, task_id, decision="read")
+
+
+def coerce_form_values(task: Task, raw: dict[str, str], *,
+                       skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Typed variables from the strings an HTML form sends, per the task's form fields
+    (string, long, boolean, date, enum). A checkbox that is not sent is false; an empty
+    optional field is left out, so the model's default applies."""
+    values: dict[str, Any] = {}
+    for f in (task.form or {}).get("fields", []):
+        name, kind = f["id"], f.get("type") or "string"
+        if f.get("readonly") or name in skip:
+            continue
+        label = f.get("label") or name
+        text = (raw.get(name) or "").strip()
+        if kind == "boolean":
+            values[name] = text.lower() in ("true", "on", "1", "ja", "yes")
+            continue
+        if not text:
+            continue
+        if kind == "long":
+            try:
+                values[name] = int(text)
+            except ValueError:
+                raise InvalidInput(f"{label}: ganze Zahl erwartet / whole number expected") \
+                    from None
+        elif kind == "date":
+            values[name] = _parse_date(text, label).isoformat()
+        elif kind == "enum":
+            options = [o["id"] for o in f.get("options", [])]
+            if options and text not in options:
+                raise InvalidInput(f"{label}: ungültige Auswahl {text!r} / invalid choice")
+            values[name] = text
+        else:
+            values[name] = text
+    return values
+
+
+def _parse_date(text: str, label: str) -> date:
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise InvalidInput(f"{label}: Datum als TT.MM.JJJJ angeben / invalid date {text!r}")
 
 
 def _check_form(task: Task, values: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -48,12 +49,15 @@ def housekeeping(app_key: str) -> None:
         sweep(older_than_seconds=24 * 3600)
 
 
-def build_scheduler(app: App, poll_seconds: float) -> BackgroundScheduler:
+def build_scheduler(
+    app: App, poll_seconds: float, extra: list[tuple[str, Callable[[], object]]] | None = None
+) -> BackgroundScheduler:
     key = app.settings.effective_database_url
     _APPS[key] = app
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=app.engine,
-                                                 tablename="apscheduler_jobs")},
+                                                 tablename="apscheduler_jobs"),
+                   "memory": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
@@ -61,12 +65,16 @@ def build_scheduler(app: App, poll_seconds: float) -> BackgroundScheduler:
                       id="dms-poll-jobs", replace_existing=True)
     scheduler.add_job(housekeeping, "interval", hours=1, args=[key],
                       id="dms-housekeeping", replace_existing=True)
+    for name, function in extra or []:  # in-memory: sources re-register at every start
+        scheduler.add_job(function, "interval", seconds=poll_seconds, id=f"dms-extra-{name}",
+                          jobstore="memory", replace_existing=True)
     return scheduler
 
 
 def run_worker(app: App, *, poll_seconds: float = 1.0,
-               should_stop: Callable[[], bool] = lambda: False) -> None:
-    scheduler = build_scheduler(app, poll_seconds)
+               should_stop: Callable[[], bool] = lambda: False,
+               extra: list[tuple[str, Callable[[], object]]] | None = None) -> None:
+    scheduler = build_scheduler(app, poll_seconds, extra)
     scheduler.start()
     stopped = threading.Event()
     try:

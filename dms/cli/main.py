@@ -81,6 +81,7 @@ def init(demo: bool, as_json: bool) -> None:
     """Datenbank, Ablage und Grunddaten in $DMS_HOME anlegen (wiederholbar)."""
     from dms.migrations import upgrade
     from dms.services.demo import load_defaults, load_demo
+    from workflows.shipped import deploy_shipped, start_demo
 
     state = _state()
     settings = state.app.settings
@@ -90,17 +91,22 @@ def init(demo: bool, as_json: bool) -> None:
         load_defaults(ctx)
         state.app.store.iter_hashes()  # touches the store: fails early if unreachable
         summary = load_demo(ctx) if demo else None
+        processes = [f"{d.key} v{d.version}" for d in deploy_shipped(ctx)]
+    demo_instances = start_demo(state.app) if summary and summary.created else []
     result = {
         "home": str(settings.home),
         "database": settings.effective_database_url,
         "storage": state.app.store.url,
         "demo_users": summary.users if summary else [],
         "demo_password": summary.password if summary else None,
+        "processes": processes,
+        "demo_instances": demo_instances,
     }
     if as_json:
         emit_json(result)
         return
     click.echo(f"E-Akte bereit in {settings.home}")
+    click.echo(f"Prozesse: {', '.join(processes)}")
     if summary:
         click.echo(f"Demo-Benutzer: {', '.join(summary.users)} (Passwort: {summary.password})")
 
@@ -123,19 +129,48 @@ def db_upgrade(revision: str) -> None:
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
-def serve(host: str | None, port: int | None) -> None:
-    """Web-Anwendung und REST-API starten."""
+@click.option("--worker/--no-worker", default=True,
+              help="Worker im selben Prozess (Timer, Service-Tasks, Posteingang, Scanordner)")
+def serve(host: str | None, port: int | None, worker: bool) -> None:
+    """Web-Anwendung und REST-API starten (eingebettet mit Worker und Scanordner)."""
     import uvicorn
 
     from dms.web.app import create_app
 
     settings = _state().app.settings
-    uvicorn.run(
-        create_app(_state().app),
-        host=host or settings.host,
-        port=port or settings.port,
-        proxy_headers=True,
-    )
+    scheduler = _in_process_worker(_state().app) if worker else None
+    try:
+        uvicorn.run(
+            create_app(_state().app),
+            host=host or settings.host,
+            port=port or settings.port,
+            proxy_headers=True,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def _in_process_worker(app: App) -> Any:
+    """The embedded default needs no second process: jobs, batches and the scanner folder
+    $DMS_HOME/scanner are polled in a background thread of the web server."""
+    from connectors.hotfolder import HotFolder
+    from ingest.pipeline import pending_batches, process_batch
+    from workflows.worker import build_scheduler
+
+    scanner = app.settings.home / "scanner"
+    scanner.mkdir(parents=True, exist_ok=True)
+    folder = HotFolder(scanner, "Scanordner")
+
+    def batches() -> None:
+        for batch_id in pending_batches(app):
+            process_batch(app, batch_id)
+
+    scheduler = build_scheduler(app, 2.0, [("scanner", lambda: folder.poll(app)),
+                                           ("batches", batches)])
+    scheduler.start()
+    click.echo(f"Worker läuft; Scans in {scanner} werden übernommen", err=True)
+    return scheduler
 
 
 # --- e-file -----------------------------------------------------------------------------
@@ -604,10 +639,15 @@ def user_token(username: str, label: str, days: int) -> None:
         click.echo(users.create_api_token(ctx, username, label, days))
 
 
-from dms.cli import invoice_commands, workflow_commands  # noqa: E402 - register on `main`
+from dms.cli import (  # noqa: E402 - register on `main`
+    ingest_commands,
+    invoice_commands,
+    workflow_commands,
+)
 
 workflow_commands.register(main, _state, json_option)
 invoice_commands.register(main, json_option)
+ingest_commands.register(main, _state, json_option)
 
 if __name__ == "__main__":
     main()

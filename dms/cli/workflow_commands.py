@@ -31,6 +31,8 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def register(main: click.Group, state: Any, json_option: Any) -> None:  # noqa: C901
+    import workflows.cosign  # noqa: F401 - a new version via the CLI invalidates co-signatures
+
     @main.group("process")
     def process_group() -> None:
         """Prozessmodelle (BPMN) und Prozessinstanzen."""
@@ -189,17 +191,41 @@ def register(main: click.Group, state: Any, json_option: Any) -> None:  # noqa: 
     @main.command("worker")
     @click.option("--once", is_flag=True, help="Fällige Jobs ausführen und beenden")
     @click.option("--poll", default=1.0, show_default=True, help="Abfrageintervall (s)")
-    def worker(once: bool, poll: float) -> None:
-        """Service-Tasks und Timer ausführen (mehrere Worker dürfen parallel laufen)."""
+    @click.option("--hotfolder", "hotfolders", multiple=True,
+                  help="Scanordner VERZEICHNIS[=GERÄT] überwachen (mehrfach möglich)")
+    def worker(once: bool, poll: float, hotfolders: tuple[str, ...]) -> None:
+        """Service-Tasks, Timer und Posteingang (Stapel, Scanordner) abarbeiten."""
+        from connectors.hotfolder import HotFolder
+        from ingest.pipeline import pending_batches, process_batch
+        from workflows.jobs import run_due
         from workflows.worker import run_worker
 
         app = state().app
-        if once:
-            from workflows.jobs import run_due
 
+        def batches() -> int:
+            ids = pending_batches(app)
+            for batch_id in ids:
+                process_batch(app, batch_id)
+            return len(ids)
+
+        folders = []
+        for spec in hotfolders:
+            directory, _, device = spec.partition("=")
+            folders.append(HotFolder(Path(directory), device or Path(directory).name))
+
+        if once:
+            for folder in folders:
+                folder.stable_files()  # first look: a file must be seen unchanged twice
+            time.sleep(0.5 if folders else 0)
+            received = sum(len(folder.poll(app)) for folder in folders)
+            processed = batches()
             outcomes = run_due(app)
-            click.echo(f"{len(outcomes)} Jobs, {sum(not o.ok for o in outcomes)} fehlgeschlagen")
+            click.echo(f"{received} Dateien übernommen, {processed} Stapel verarbeitet, "
+                       f"{len(outcomes)} Jobs, {sum(not o.ok for o in outcomes)} fehlgeschlagen")
             return
+        extra = [(f"hotfolder-{i}", lambda f=folder: f.poll(app))
+                 for i, folder in enumerate(folders)]
+        extra.append(("batches", batches))
         stop = {"flag": False}
 
         def _stop(*_: Any) -> None:
@@ -208,7 +234,7 @@ def register(main: click.Group, state: Any, json_option: Any) -> None:  # noqa: 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         click.echo("Worker läuft (Strg+C beendet)", err=True)
-        run_worker(app, poll_seconds=poll, should_stop=lambda: stop["flag"])
+        run_worker(app, poll_seconds=poll, should_stop=lambda: stop["flag"], extra=extra)
         time.sleep(0)
         sys.exit(0)
 

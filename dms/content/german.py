@@ -20,8 +20,11 @@ from collections.abc import Collection
 import Stemmer
 
 # A word: a letter or digit, then letters, digits, combining accents (text from PDFs is not
-# always NFC) and soft hyphens (U+00AD, invisible hyphenation points). "_" is not a letter.
-_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f\u00ad])*")
+# always NFC) and soft hyphens (U+00AD, invisible hyphenation points). "_" is not a letter:
+# _words() replaces it by a space first, which keeps offsets and lets the regex use one
+# character class instead of a slow per-character alternation.
+_WORD = re.compile(r"\w[\w\u0300-\u036f\u00ad]*")
+_JOINERS = frozenset(chr(c) for c in range(0x300, 0x370)) | {"\u00ad"}
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _SPACE = re.compile(r"\s+")
 
@@ -39,6 +42,9 @@ SNIPPET_SCAN_CHARS = 200_000
 ELLIPSIS = "…"
 
 _local = threading.local()
+# Raw word form -> folded stem (None for a stop word); see _stem_table. ~15 MB when full.
+STEM_CACHE_SIZE = 100_000
+_cache: dict[str, str | None] = {}
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -55,9 +61,15 @@ def _normalise_token(raw: str) -> str:
     return unicodedata.normalize("NFC", raw.replace("\u00ad", "").lower())
 
 
+def _words(text: str) -> str:
+    """``text`` ready for _WORD: "_" (a regex word character, but a separator for us) becomes
+    a space; offsets stay the same."""
+    return text.replace("_", " ")
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens (letters and digits); punctuation and "_" separate words."""
-    return [_normalise_token(m.group()) for m in _WORD.finditer(text)]
+    return [_normalise_token(raw) for raw in _WORD.findall(_words(text))]
 
 
 def stem(token: str) -> str:
@@ -65,9 +77,81 @@ def stem(token: str) -> str:
     return _stemmer().stemWord(token).translate(_FOLD)
 
 
+def _stem_table(raw_words: list[str]) -> dict[str, str | None]:
+    """A mapping that holds the stem of every word in ``raw_words`` (None for stop words).
+
+    A 200 KB extraction has ~30,000 words but only a few thousand distinct ones, and most of
+    those were seen before: so the stems of raw word forms are cached process-wide, and only
+    forms not yet in the cache are normalised and stemmed, in one call into the C stemmer.
+    No Python code runs per word occurrence.
+    """
+    cache = _cache
+    missing = set(raw_words).difference(cache)
+    if not missing:
+        return cache
+    forms = list(missing)
+    normalised = [_normalise_token(raw) for raw in forms]
+    stemmed = _stemmer().stemWords(normalised)
+    fresh = {
+        raw: None if token in STOP_WORDS else word_stem.translate(_FOLD)
+        for raw, token, word_stem in zip(forms, normalised, stemmed, strict=True)
+    }
+    if len(cache) + len(fresh) <= STEM_CACHE_SIZE:
+        cache.update(fresh)  # atomic under the GIL; entries never change once written
+        return cache
+    # Full: start a new cache (never clear the old one, another thread may be reading it)
+    # with what this call needs.
+    fresh.update((raw, cache[raw]) for raw in set(raw_words) - missing)
+    _reset_cache(fresh)
+    return fresh
+
+
+def _reset_cache(start: dict[str, str | None] | None = None) -> None:
+    global _cache
+    _cache = dict(start or {})
+
+
 def stems(text: str) -> list[str]:
     """Stems of the words in ``text`` without stop words: what the index stores and queries."""
-    return [stem(token) for token in tokens(text) if token not in STOP_WORDS]
+    raw_words = _WORD.findall(_words(text))
+    if not raw_words:
+        return []
+    table = _stem_table(raw_words)
+    return [s for s in map(table.__getitem__, raw_words) if s is not None]
+
+
+def _matches(scan: str, wanted: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, stem) of every word in ``scan`` whose stem is in ``wanted``, in order.
+
+    The distinct words are stemmed in one batch; the positions of the few word forms that
+    match are then found by one regex over the text, so no Python code runs per word.
+    """
+    prepared = _words(scan)
+    raw_words = _WORD.findall(prepared)
+    table = _stem_table(raw_words)
+    forms = {raw: s for raw in set(raw_words) if (s := table[raw]) is not None and s in wanted}
+    if not forms:
+        return []
+    # Longest first, so that a form is never cut short by a shorter one sharing its start;
+    # the look-arounds make each match a whole token as _WORD would cut it.
+    alternation = "|".join(re.escape(raw) for raw in sorted(forms, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternation})(?![\w\u0300-\u036f\u00ad])")
+    found = []
+    for match in pattern.finditer(prepared):
+        start = match.start()
+        if start and prepared[start - 1] in _JOINERS and _inside_word(prepared, start):
+            continue
+        found.append((start, match.end(), forms[match.group()]))
+    return found
+
+
+def _inside_word(text: str, position: int) -> bool:
+    """Whether ``position`` (after a combining mark or soft hyphen) continues a word that
+    started earlier: true if the run of such joiners before it follows a word character."""
+    before = position - 1
+    while before >= 0 and text[before] in _JOINERS:
+        before -= 1
+    return before >= 0 and bool(_WORD.match(text[before]))
 
 
 def _best_cluster(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
@@ -116,29 +200,21 @@ def _word_aligned(text: str, start: int, end: int, keep_from: int, keep_to: int)
     return start, end
 
 
-def snippet(text: str, query_stems: Collection[str], width: int = 240) -> str:
+def snippet(
+    text: str,
+    query_stems: Collection[str],
+    width: int = 240,
+    scan_chars: int = SNIPPET_SCAN_CHARS,
+) -> str:
     """An HTML-escaped excerpt of about ``width`` characters around the densest cluster of
     words whose stem is in ``query_stems``, each such word wrapped in <mark>...</mark>, with
     "…" where the text was cut. Without matches, the beginning of the text.
 
-    Only the first SNIPPET_SCAN_CHARS characters are searched and every distinct word is
+    Only the first ``scan_chars`` characters are searched and every distinct word is
     stemmed once, so a 2 MB extraction costs no more than a 200 KB one.
     """
     width = max(width, 1)
-    scan = text[:SNIPPET_SCAN_CHARS]
-    wanted = set(query_stems)
-    stem_of: dict[str, str | None] = {}
-    matches: list[tuple[int, int, str]] = []
-    if wanted:
-        for found in _WORD.finditer(scan):
-            raw = found.group()
-            if raw not in stem_of:
-                token = _normalise_token(raw)
-                word_stem = stem(token) if token not in STOP_WORDS else None
-                stem_of[raw] = word_stem if word_stem in wanted else None
-            word_stem = stem_of[raw]
-            if word_stem is not None:
-                matches.append((found.start(), found.end(), word_stem))
+    matches = _matches(text[:scan_chars], set(query_stems)) if query_stems else []
 
     if matches:
         first, last = _best_cluster(matches, width)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,40 @@ class RankedId:
 @dataclass(frozen=True)
 class RankedPage:
     ids: list[RankedId]
-    total: int
+    total: int  # visible matches; with total_exact False a lower bound ("more than total")
     snippets: dict[int, str] = field(default_factory=dict)  # HTML-safe, <mark> around matches
+    total_exact: bool = True
+
+
+# A search never looks at more than this many matches per query: with more, the total is
+# reported as "more than TOTAL_CAP" and ranking works on bounded candidate sets (the newest
+# CANDIDATE_POOL visible matches plus the newest TITLE_POOL whose title matches), so that a
+# word found in half of 100,000 documents costs no more than one found in a thousand.
+TOTAL_CAP = 1000
+CANDIDATE_POOL = TOTAL_CAP
+TITLE_POOL = 100
+# Snippets look at the first SNIPPET_SCAN characters of a document's text only (~15 pages).
+SNIPPET_SCAN = 50_000
+
+
+def unrestricted(filters: list[ColumnElement[bool]]) -> bool:
+    """Whether the filters are all literally TRUE (an administrator without facets)."""
+    return all(isinstance(f, True_) for f in filters)
+
+
+def merge_ranked(
+    ranked: list[RankedId], title_ranked: list[RankedId], offset: int, limit: int
+) -> list[RankedId]:
+    """One page from bounded candidate sets: documents whose title matches first (best first),
+    then the other candidates by score; newer documents first among equal scores."""
+
+    def order(r: RankedId) -> tuple[float, int]:
+        return (-r.score, -r.document_id)
+
+    seen = {r.document_id for r in title_ranked}
+    merged = sorted(title_ranked, key=order)
+    merged += sorted((r for r in ranked if r.document_id not in seen), key=order)
+    return merged[offset : offset + limit]
 
 
 class SearchBackend(Protocol):

@@ -18,12 +18,11 @@ from sqlalchemy import func, select
 
 from dms.content.extract import extract_text
 from dms.content.names import safe_filename
-from dms.content.pdf import inspect_pdf
 from dms.content.sniff import sniff
 from dms.errors import Conflict, InvalidInput, NotFound
 from dms.models import DOCUMENT_TYPES, Case, Document, File, Version, utcnow
 from dms.search import backend_for
-from dms.services import audit
+from dms.services import audit, hooks
 from dms.services.access import visible_files
 from dms.services.context import Ctx
 from dms.services.files import get_case, note_read, writable_case
@@ -75,9 +74,8 @@ def examine(ctx: Ctx, source: Path, filename: str) -> Content:
     with source.open("rb") as handle:
         head = handle.read(8192)
     mime = sniff(head, name)
-    pages: int | None = None
-    if mime == "application/pdf":
-        pages = inspect_pdf(source).page_count  # raises for broken or encrypted PDFs
+    # For a PDF, extraction starts with inspect_pdf (page count; raises for broken or
+    # encrypted PDFs), so it is not opened an extra time here.
     extracted = extract_text(source, mime, max_chars=ctx.app.settings.max_extract_chars)
     return Content(
         filename=name,
@@ -85,7 +83,7 @@ def examine(ctx: Ctx, source: Path, filename: str) -> Content:
         size=size,
         text=extracted.text,
         text_method=extracted.method,
-        page_count=extracted.pages or pages,
+        page_count=extracted.pages,
     )
 
 
@@ -186,6 +184,7 @@ def add_version(
             "comment": comment,
         },
     )
+    hooks.version_added(ctx, document, version)
     return AddResult(document, version, _visible_duplicates(ctx, sha256, exclude=document.id))
 
 
@@ -213,6 +212,11 @@ def _insert_version(
     ctx.db.add(version)
     ctx.db.flush()
     return version
+
+
+def index_text(ctx: Ctx, document: Document, text: str, filename: str) -> None:
+    """(Re)write the search entry of ``document`` (used by search.reindex)."""
+    _index(ctx, document, document.case, text, filename)
 
 
 def _index(ctx: Ctx, document: Document, case: Case, text: str, filename: str) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, select
 
-from dms.models import Case, Document, File, PlanNode
+from dms.content.extract import extract_text
+from dms.models import Case, Document, File, PlanNode, SearchText, Version
 from dms.search import SearchQuery, backend_for
 from dms.services import audit
 from dms.services.access import visible_files
-from dms.services.context import Ctx
+from dms.services.context import SYSTEM, App, Ctx
+from dms.services.documents import index_text
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class SearchResult:
     query: SearchQuery
     total: int
     hits: list[SearchHit]
+    # False when there are more than `total` hits (the count stops at dms.search.TOTAL_CAP):
+    # show "mehr als {total} Treffer".
+    total_exact: bool = True
 
 
 def search(ctx: Ctx, query: SearchQuery) -> SearchResult:
@@ -41,11 +50,23 @@ def search(ctx: Ctx, query: SearchQuery) -> SearchResult:
         query = replace(query, plan_node_ids=_with_descendants(ctx, query.plan_node_ids))
     page = backend_for(ctx.app.dialect).query(ctx.db, query, _filters(ctx, query))
     if not page.ids:
-        return SearchResult(query, page.total, [])
+        return SearchResult(query, page.total, [], page.total_exact)
+    # Plain columns, not ORM entities: the models' eager-loaded relationships would add a
+    # dozen joins and identity-map work for every hit.
     rows = {
-        d.id: (d, c, f)
-        for d, c, f in ctx.db.execute(
-            select(Document, Case, File)
+        row.id: row
+        for row in ctx.db.execute(
+            select(
+                Document.id,
+                Document.title,
+                Document.doc_type,
+                Document.document_date,
+                Case.id.label("case_id"),
+                Case.reference.label("case_reference"),
+                File.reference.label("file_reference"),
+                File.title.label("file_title"),
+                File.sensitive,
+            )
             .join(Case, Case.id == Document.case_id)
             .join(File, File.id == Case.file_id)
             .where(Document.id.in_([r.document_id for r in page.ids]))
@@ -53,25 +74,32 @@ def search(ctx: Ctx, query: SearchQuery) -> SearchResult:
     }
     hits = []
     for ranked in page.ids:
-        document, case, file = rows[ranked.document_id]
-        if file.sensitive:  # a snippet shows content: it is a read like any other
-            audit.record(ctx, "document.read", "document", document.id,
-                         after={"via": "search", "query": query.text})
+        row = rows.get(ranked.document_id)
+        if row is None:  # index entry of a document deleted meanwhile
+            continue
+        if row.sensitive:  # a snippet shows content: it is a read like any other
+            audit.record(
+                ctx,
+                "document.read",
+                "document",
+                row.id,
+                after={"via": "search", "query": query.text},
+            )
         hits.append(
             SearchHit(
-                document_id=document.id,
-                title=document.title,
-                doc_type=document.doc_type,
-                document_date=document.document_date,
-                case_id=case.id,
-                case_reference=case.reference,
-                file_reference=file.reference,
-                file_title=file.title,
-                snippet=page.snippets.get(document.id, ""),
+                document_id=row.id,
+                title=row.title,
+                doc_type=row.doc_type,
+                document_date=row.document_date,
+                case_id=row.case_id,
+                case_reference=row.case_reference,
+                file_reference=row.file_reference,
+                file_title=row.file_title,
+                snippet=page.snippets.get(row.id, ""),
                 score=ranked.score,
             )
         )
-    return SearchResult(query, page.total, hits)
+    return SearchResult(query, page.total, hits, page.total_exact)
 
 
 def _filters(ctx: Ctx, query: SearchQuery) -> list[ColumnElement[bool]]:
@@ -100,3 +128,73 @@ def _with_descendants(ctx: Ctx, roots: tuple[int, ...]) -> tuple[int, ...]:
             found.add(node)
             todo.extend(children.get(node, []))
     return tuple(sorted(found))
+
+
+# --- maintenance ----------------------------------------------------------------------------
+
+
+def unindexed_ids(ctx: Ctx) -> list[int]:
+    """Documents without a search entry, oldest first."""
+    return list(
+        ctx.db.scalars(
+            select(Document.id)
+            .outerjoin(SearchText, SearchText.document_id == Document.id)
+            .where(SearchText.document_id.is_(None))
+            .order_by(Document.id)
+        )
+    )
+
+
+def reindex(
+    app: App,
+    *,
+    everything: bool = False,
+    batch: int = 50,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Build search entries from the stored blobs: for documents that have none (an import
+    interrupted between storing a document and indexing it, or entries lost otherwise) or,
+    with ``everything``, for all documents (e.g. after a change to stemming or extraction).
+
+    Text is extracted again from each document's newest version, exactly as on upload. Work
+    runs as SYSTEM in one short transaction per ``batch`` documents, so a long run neither
+    holds the database lock for long nor loses more than one batch when interrupted; running
+    it again continues where it stopped. ``progress(done, total)`` is called after each batch.
+    Returns the number of documents indexed. The CLI's ``dms search --reindex`` calls this.
+    """
+    with app.unit(SYSTEM) as ctx:
+        ids = (
+            list(ctx.db.scalars(select(Document.id).order_by(Document.id)))
+            if everything
+            else unindexed_ids(ctx)
+        )
+    done = 0
+    for start in range(0, len(ids), max(1, batch)):
+        chunk = ids[start : start + max(1, batch)]
+        with app.unit(SYSTEM) as ctx:
+            for document_id in chunk:
+                _reindex_one(ctx, document_id)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(ids))
+    return done
+
+
+def _reindex_one(ctx: Ctx, document_id: int) -> None:
+    document = ctx.db.get(Document, document_id)
+    if document is None:  # deleted since the list was made
+        return
+    version = ctx.db.scalar(
+        select(Version)
+        .where(Version.document_id == document_id)
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
+    if version is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="dms-reindex-") as tmp:
+        path = Path(tmp) / "blob"
+        with ctx.app.store.open(version.sha256) as blob, path.open("wb") as out:
+            shutil.copyfileobj(blob, out, 1024 * 1024)
+        text = extract_text(path, version.mime_type, ctx.app.settings.max_extract_chars).text
+    index_text(ctx, document, text, version.filename)

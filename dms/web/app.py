@@ -19,7 +19,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(dms: App) -> FastAPI:
-    from dms.web import api, ui
+    from dms.web import api, api_mailroom, api_workflow, ui, ui_mailroom, ui_workflow
 
     web = FastAPI(
         title="E-Akte API",
@@ -27,12 +27,17 @@ def create_app(dms: App) -> FastAPI:
         docs_url="/api/v1/docs",
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
-        description="REST-API der E-Akte: Aktenplan, Akten, Vorgänge, Dokumente, Suche.",
+        description="REST-API der E-Akte: Aktenplan, Akten, Vorgänge, Dokumente, Suche, "
+        "Posteingang und Prozesse.",
     )
     web.state.dms = dms
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     web.include_router(api.router)
+    web.include_router(api_workflow.router)
+    web.include_router(api_mailroom.router)
     web.include_router(ui.router)
+    web.include_router(ui_workflow.router)
+    web.include_router(ui_mailroom.router)
 
     @web.exception_handler(DmsError)
     def _dms_error(request: Request, exc: DmsError) -> Response:

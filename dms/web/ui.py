@@ -189,6 +189,7 @@ class Viewer:
     roles: str
     csrf_token: str | None
     may_create_files: bool
+    is_admin: bool = False
 
 
 def _viewer(user: User, csrf_token: str | None) -> Viewer:
@@ -203,6 +204,7 @@ def _viewer(user: User, csrf_token: str | None) -> Viewer:
         roles=", ".join(ROLE_LABELS.get(r, r) for r in sorted(roles)) or "ohne Rolle",
         csrf_token=csrf_token,
         may_create_files="admin" in roles or "clerk" in roles,
+        is_admin="admin" in roles,
     )
 
 

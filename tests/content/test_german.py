@@ -121,18 +121,86 @@ def test_snippet_ignores_matches_beyond_scan_limit() -> None:
     assert "<mark>" not in snippet(text, {stem("bescheid")})
 
 
-def test_snippet_stems_each_distinct_word_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real_stem = german.stem
+class _CountingStemmer:
+    """Stands in for the PyStemmer instance and records what it is asked to stem."""
 
-    def counting_stem(token: str) -> str:
-        calls.append(token)
-        return real_stem(token)
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.words: list[str] = []
 
-    monkeypatch.setattr(german, "stem", counting_stem)
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 - PyStemmer's name
+        self.words.extend(words)
+        return self.real.stemWords(words)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def counting_stemmer(monkeypatch: pytest.MonkeyPatch) -> _CountingStemmer:
+    counting = _CountingStemmer(german._stemmer())
+    monkeypatch.setattr(german, "_stemmer", lambda: counting)
+    monkeypatch.setattr(german, "_cache", {})
+    return counting
+
+
+def test_snippet_stems_each_distinct_word_once(counting_stemmer: _CountingStemmer) -> None:
+    wanted = {german.Stemmer.Stemmer("german").stemWord("bescheid")}
     text = "Antrag Bescheid Widerspruch Gemeinde " * 50_000  # 1.8 MB
-    snippet(text, {real_stem("bescheid")})
-    assert len(calls) == len(set(calls)) == 4
+    snippet(text, wanted)
+    assert len(counting_stemmer.words) == len(set(counting_stemmer.words)) == 4
+    snippet(text, wanted)
+    stems(text)
+    assert len(counting_stemmer.words) == 4  # known words come from the cache
+
+
+def test_stem_cache_starts_over_when_full(
+    counting_stemmer: _CountingStemmer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(german, "STEM_CACHE_SIZE", 3)
+    assert stems("Antrag Bescheid") == ["antrag", "bescheid"]
+    assert stems("Gemeinde Widerspruch Antrag") == ["gemeind", "widerspruch", "antrag"]
+    assert len(german._cache) <= 3
+    assert stems("Antrag Bescheid Gemeinde") == ["antrag", "bescheid", "gemeind"]
+
+
+words_and_marks = st.lists(
+    st.one_of(
+        st.text(max_size=6),
+        st.sampled_from(
+            [
+                "Haus",
+                "Häuser",
+                "ha\u0308user",
+                "_",
+                " ",
+                "\u0308",
+                "\u00ad",
+                "Der",
+                "ẞ",
+                "Straße",
+                "İ",
+                "Mueller",
+                "Müller",
+                "1",
+                "-",
+            ]
+        ),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(words_and_marks)
+def test_stems_match_the_word_by_word_definition(text: str) -> None:
+    expected = [stem(token) for token in tokens(text) if token not in STOP_WORDS]
+    assert stems(text) == expected
+
+
+def test_snippet_marks_whole_words_only() -> None:
+    text = "Hausbau, Haus_Nr, Grund\u00adstück; Vorderhaus und ha\u0308user."
+    result = snippet(text, set(stems("Haus Grundstück")))
+    assert result == (
+        "Hausbau, <mark>Haus</mark>_Nr, <mark>Grund\u00adstück</mark>; Vorderhaus und"
+        " <mark>ha\u0308user</mark>."
+    )
 
 
 def test_snippet_is_fast_on_huge_text() -> None:

@@ -28,7 +28,12 @@ def test_deploy_start_work_and_status(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         return result.output
 
-    dms("init")
+    info = json.loads(dms("init", "--json"))
+    # init deploys the shipped models and gives the demo clerk a few tasks
+    assert "cosign v1" in info["processes"] and len(info["demo_instances"]) == 3
+    demo_tasks = json.loads(dms("--user", "mueller", "task", "list", "--json"))
+    assert {t["reason"] for t in demo_tasks} == {"Ihnen zugewiesen", "Aufgabe Ihrer Gruppe 63"}
+    assert len(demo_tasks) == 3
     deployed = json.loads(dms("process", "deploy",
                               str(ROOT / "config/processes/resubmission.bpmn"), "--json"))
     key = deployed[0]["key"]
@@ -38,7 +43,8 @@ def test_deploy_start_work_and_status(tmp_path: Path) -> None:
     status = json.loads(dms("process", "status", str(instance), "--json"))
     assert status["status"] == "running" and status["jobs"][0]["kind"] == "timer"
     dms("worker", "--once")
-    tasks = json.loads(dms("--user", "mueller", "task", "list", "--json"))
+    tasks = json.loads(dms("--user", "mueller", "task", "list", "--instance", str(instance),
+                           "--json"))
     assert [t["instance"] for t in tasks] == [instance]
     dms("--user", "mueller", "task", "complete", str(tasks[0]["id"]), "--remark", "erledigt")
     assert json.loads(dms("process", "status", str(instance), "--json"))["status"] == "completed"

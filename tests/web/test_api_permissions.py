@@ -25,6 +25,7 @@ from dms.services import audit, documents, files, users
 from dms.services.context import SYSTEM, App
 from tests.web.conftest import api_token
 from tests.web.test_api import API, api_routes
+from workflows.models import ProcessInstance, Task
 
 PDF = text_pdf(["Probe", "Nichts von Belang"])
 
@@ -43,6 +44,11 @@ class Target:
     document_id: int
     search_word: str
     secrets: tuple[str, ...] = ()
+    task_id: int = 999_999  # a group task of the office's own inbox (see with_workflow)
+    instance_id: int = 999_999
+    intake_batch_id: int = 999_999  # a processed batch with a letter in review (with_intake)
+    intake_letter_id: int = 999_999
+    quarantined_batch_id: int = 999_999
 
 
 MISSING = Target(
@@ -84,6 +90,67 @@ def load_target(app: App, office_code: str) -> Target:
         )
 
 
+def with_workflow(app: App, target: Target, office_code: str) -> Target:
+    """A letter-distribution process on the target's document: a task in the office queue."""
+    from tests.conftest import ROOT
+    from workflows import engine
+
+    with app.unit(SYSTEM) as ctx:
+        engine.deploy(ctx, (ROOT / "config/processes/letter-distribution.bpmn").read_bytes())
+        instance = engine.start(ctx, "letter-distribution", {"office": office_code},
+                                business_key=target.case_reference, case_id=target.case_id,
+                                document_id=target.document_id)
+        (task_id,) = ctx.db.scalars(select(Task.id).where(Task.instance_id == instance.id))
+        return replace(target, task_id=task_id, instance_id=instance.id)
+
+
+def with_intake(app: App, target: Target) -> Target:
+    """Mailroom state: a batch with a letter waiting for review, and a quarantined batch."""
+    import tempfile
+    from pathlib import Path
+
+    from ingest.models import IntakeLetter
+    from ingest.pipeline import quarantine, receive
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "Stapel-Vertraulich.pdf"
+        path.write_bytes(PDF)
+        batch_id = receive(app, path, source="upload", operator="post")
+        broken = Path(folder) / "Kaputt-Vertraulich.pdf"
+        broken.write_bytes(b"%PDF-1.7\n" + b"\x00" * 64)
+        bad_id = receive(app, broken, source="upload", operator="post")
+    quarantine(app, bad_id, "beschädigt (Probe)")
+    with app.unit(SYSTEM) as ctx:
+        letter = IntakeLetter(
+            batch_id=batch_id,
+            seq=1,
+            register_number="PE-2026-424242",
+            status="review",
+            pages={"indexes": [0]},
+            text="Geheimer Brief über Zwetschgenkuchen",
+            routing={"office_code": "63", "reason": "Probe"},
+        )
+        ctx.db.add(letter)
+        ctx.db.flush()
+        letter_id = letter.id
+    secrets = ("PE-2026-424242", "Zwetschgenkuchen", "Stapel-Vertraulich", "Kaputt-Vertraulich")
+    return replace(
+        target,
+        intake_batch_id=batch_id,
+        intake_letter_id=letter_id,
+        quarantined_batch_id=bad_id,
+        secrets=(*target.secrets, *secrets),
+    )
+
+
+BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+    targetNamespace="t"><bpmn:process id="smuggled" isExecutable="true">
+  <bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>
+  <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+</bpmn:process></bpmn:definitions>"""
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -110,6 +177,7 @@ class Call:
 
 
 OBJECT = "object"  # refused exactly as if the object did not exist
+MAILROOM = "mailroom"  # the mailroom's own routes: like OBJECT for everyone but its staff
 REFUSED = "refused"  # refused (nothing to compare with: e.g. creating in a foreign office)
 LISTING = "listing"  # 200, with the outsider's objects filtered out
 
@@ -187,7 +255,119 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/search"): Probe(
         LISTING, lambda t: Call("GET", "/search", params={"q": t.search_word})
     ),
+    # --- workflow: the inbox, tasks, processes, instances, incidents, co-signing
+    ("GET", "/tasks"): Probe(LISTING, lambda t: Call("GET", "/tasks", params={"view": "all"})),
+    ("GET", "/tasks/{task_id}"): Probe(OBJECT, lambda t: Call("GET", f"/tasks/{t.task_id}")),
+    ("POST", "/tasks/{task_id}/claim"): Probe(
+        OBJECT, lambda t: Call("POST", f"/tasks/{t.task_id}/claim")
+    ),
+    ("POST", "/tasks/{task_id}/release"): Probe(
+        OBJECT, lambda t: Call("POST", f"/tasks/{t.task_id}/release")
+    ),
+    ("POST", "/tasks/{task_id}/forward"): Probe(
+        OBJECT, lambda t: Call("POST", f"/tasks/{t.task_id}/forward", json={"to": "admin"})
+    ),
+    ("POST", "/tasks/{task_id}/complete"): Probe(
+        OBJECT,
+        lambda t: Call(
+            "POST", f"/tasks/{t.task_id}/complete", json={"variables": {"clerk": "post"}}
+        ),
+    ),
+    ("POST", "/tasks/{task_id}/read"): Probe(
+        OBJECT, lambda t: Call("POST", f"/tasks/{t.task_id}/read")
+    ),
+    ("GET", "/processes"): Probe(LISTING, lambda t: Call("GET", "/processes")),
+    ("POST", "/processes"): Probe(
+        REFUSED,
+        lambda t: Call("POST", "/processes", files={"file": ("x.bpmn", BPMN, "application/xml")}),
+    ),
+    ("POST", "/processes/{key}/instances"): Probe(
+        OBJECT,
+        lambda t: Call(
+            "POST",
+            "/processes/letter-distribution/instances",
+            json={"case_id": t.case_id, "variables": {"office": "10"}},
+        ),
+    ),
+    ("GET", "/instances"): Probe(
+        LISTING, lambda t: Call("GET", "/instances", params={"status": "all"})
+    ),
+    ("GET", "/instances/{instance_id}"): Probe(
+        OBJECT, lambda t: Call("GET", f"/instances/{t.instance_id}")
+    ),
+    ("GET", "/incidents"): Probe(REFUSED, lambda t: Call("GET", "/incidents")),
+    ("POST", "/incidents/{job_id}/retry"): Probe(
+        REFUSED, lambda t: Call("POST", "/incidents/1/retry")
+    ),
+    ("POST", "/documents/{document_id}/cosign"): Probe(
+        OBJECT,
+        lambda t: Call(
+            "POST", f"/documents/{t.document_id}/cosign", json={"cosigners": ["admin"]}
+        ),
+    ),
+    # --- mailroom (Poststelle): only its staff and administrators
+    ("POST", "/intake/batches"): Probe(
+        MAILROOM, lambda t: _upload("/intake/batches", received_on="2026-01-02")
+    ),
+    ("GET", "/intake/batches"): Probe(MAILROOM, lambda t: Call("GET", "/intake/batches")),
+    ("GET", "/intake/batches/{batch_id}"): Probe(
+        MAILROOM, lambda t: Call("GET", f"/intake/batches/{t.intake_batch_id}")
+    ),
+    ("POST", "/intake/batches/{batch_id}/retry"): Probe(
+        MAILROOM, lambda t: Call("POST", f"/intake/batches/{t.quarantined_batch_id}/retry")
+    ),
+    ("POST", "/intake/batches/{batch_id}/discard"): Probe(
+        MAILROOM,
+        lambda t: Call(
+            "POST", f"/intake/batches/{t.quarantined_batch_id}/discard", json={"remark": "x"}
+        ),
+    ),
+    ("GET", "/intake/batches/{batch_id}/quality"): Probe(
+        MAILROOM, lambda t: Call("GET", f"/intake/batches/{t.intake_batch_id}/quality")
+    ),
+    ("POST", "/intake/batches/{batch_id}/quality"): Probe(
+        MAILROOM,
+        lambda t: Call(
+            "POST",
+            f"/intake/batches/{t.intake_batch_id}/quality",
+            json={"pages": [{"index": 0, "ok": True}]},
+        ),
+    ),
+    ("GET", "/intake/quarantine"): Probe(MAILROOM, lambda t: Call("GET", "/intake/quarantine")),
+    ("GET", "/intake/letters"): Probe(MAILROOM, lambda t: Call("GET", "/intake/letters")),
+    ("GET", "/intake/letters/{letter_id}"): Probe(
+        MAILROOM, lambda t: Call("GET", f"/intake/letters/{t.intake_letter_id}")
+    ),
+    ("POST", "/intake/letters/{letter_id}/send"): Probe(
+        MAILROOM,
+        lambda t: Call(
+            "POST", f"/intake/letters/{t.intake_letter_id}/send", json={"office_code": "63"}
+        ),
+    ),
+    ("POST", "/intake/letters/{letter_id}/rotate"): Probe(
+        MAILROOM,
+        lambda t: Call(
+            "POST", f"/intake/letters/{t.intake_letter_id}/rotate", json={"page": 1, "degrees": 90}
+        ),
+    ),
+    ("POST", "/intake/letters/{letter_id}/move"): Probe(
+        MAILROOM,
+        lambda t: Call(
+            "POST",
+            f"/intake/letters/{t.intake_letter_id}/move",
+            json={"page": 1, "direction": "next"},
+        ),
+    ),
+    ("POST", "/intake/letters/{letter_id}/split"): Probe(
+        MAILROOM,
+        lambda t: Call("POST", f"/intake/letters/{t.intake_letter_id}/split", json={"page": 2}),
+    ),
+    ("POST", "/intake/letters/{letter_id}/merge"): Probe(
+        MAILROOM, lambda t: Call("POST", f"/intake/letters/{t.intake_letter_id}/merge")
+    ),
 }
+#: Users whose role opens the MAILROOM probes (they are no outsiders there).
+MAILROOM_STAFF = {"post"}
 
 
 def probes_for_app(client: TestClient) -> list[tuple[str, str, Probe]]:
@@ -256,10 +436,13 @@ SCENARIOS = [
 def test_every_route_refuses_outsiders(
     web: TestClient, seeded: App, username: str, office_code: str
 ) -> None:
-    target = load_target(seeded, office_code)
+    target = with_workflow(seeded, load_target(seeded, office_code), office_code)
+    target = with_intake(seeded, target)
     auth = api_token(seeded, username)
     events_before = _events_by(seeded, username)
     for method, path, probe in probes_for_app(web):
+        if probe.kind == MAILROOM and username in MAILROOM_STAFF:
+            continue  # the mailroom's own work (tests/web/test_mailroom_api.py)
         where = f"{username} {method} {path}"
         call = _prefixed(probe.call(target))
         response = call.send(web, auth)
@@ -267,14 +450,14 @@ def test_every_route_refuses_outsiders(
             assert response.status_code == 200, f"{where}: {response.text}"
             if path.endswith("/search"):
                 assert response.json()["total"] == 0, where
-            if path.endswith("/files"):
+            if path.endswith(("/files", "/tasks", "/instances")):
                 assert response.json()["items"] == [], where
         else:
             assert response.status_code in (401, 403, 404), f"{where}: {response.text}"
             assert response.headers["content-type"].startswith("application/json"), where
             assert "etag" not in response.headers, where
         _assert_reveals_nothing(response, call, target, where)
-        if probe.kind == OBJECT:
+        if probe.kind in (OBJECT, MAILROOM):
             missing = _prefixed(probe.call(MISSING)).send(web, auth)
             assert _normalised(response) == _normalised(missing), (
                 f"{where}: an invisible object must look exactly like a missing one"
@@ -287,10 +470,25 @@ def test_every_route_refuses_outsiders(
         assert all(c.title != "Eingeschmuggelt" for c, _ in files.list_cases(ctx, file.id))
         _doc, versions = documents.get_document(ctx, target.document_id)
         assert len(versions) == 1
+        task = ctx.db.get(Task, target.task_id)
+        assert task is not None and task.status == "open" and task.assignee is None
+        assert ctx.db.scalar(select(func.count()).select_from(ProcessInstance)) == 1
+        assert_intake_untouched(ctx, target)
+
+
+def assert_intake_untouched(ctx: Any, target: Target) -> None:
+    from ingest.models import IntakeBatch, IntakeLetter
+
+    letter = ctx.db.get(IntakeLetter, target.intake_letter_id)
+    assert letter is not None and letter.status == "review" and letter.document_id is None
+    assert letter.pages == {"indexes": [0]}
+    bad = ctx.db.get(IntakeBatch, target.quarantined_batch_id)
+    assert bad is not None and bad.status == "quarantined"
+    assert ctx.db.scalar(select(func.count()).select_from(IntakeBatch)) == 2
 
 
 def test_every_route_requires_authentication(web: TestClient, seeded: App) -> None:
-    target = load_target(seeded, "63")
+    target = with_intake(seeded, with_workflow(seeded, load_target(seeded, "63"), "63"))
     for method, path, probe in probes_for_app(web):
         call = _prefixed(probe.call(target))
         for headers in ({}, {"Authorization": "Bearer dms_not-a-token"}):

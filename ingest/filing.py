@@ -1,0 +1,93 @@
+"""Filing a letter into the e-file: the target case (an existing one, or the office's intake
+case Posteingang), the document with its transfer note, and the distribution process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from dms.models import Case, File
+from dms.services import documents, fileplan, files
+from dms.services.context import Actor, Ctx
+from dms.services.users import office_by_code
+
+#: The pipeline files as this service principal (mailroom staff may not write into offices'
+#: case files themselves); the operator is named in the transfer note and the audit trail.
+INGEST = Actor(user_id=None, username="poststelle", roles=frozenset({"admin"}))
+INTAKE_PLAN_CODE = "015"
+
+
+@dataclass(frozen=True)
+class Filed:
+    document_id: int
+    case_id: int
+    case_reference: str
+    instance_id: int | None
+
+
+def intake_case(ctx: Ctx, office_code: str, year: int) -> Case:
+    """The office's intake case for the year (created on first use): letters that name no
+    case of ours land here, and the office's distribution task points at them."""
+    office = office_by_code(ctx, office_code)
+    title = f"Posteingang {office.name} {year}"
+    file = ctx.db.scalar(
+        select(File).where(File.office_id == office.id, File.kind == "intake", File.year == year)
+    )
+    if file is None:
+        node = fileplan.node_by_code(ctx, INTAKE_PLAN_CODE)
+        file = files.create_file(
+            ctx, plan_node_id=node.id, title=title, office_id=office.id, kind="intake", year=year
+        )
+    case = ctx.db.scalar(select(Case).where(Case.file_id == file.id).order_by(Case.seq).limit(1))
+    if case is None:
+        case = files.create_case(ctx, file_id=file.id, title=f"Eingang {year}")
+    return case
+
+
+def file_letter(
+    ctx: Ctx,
+    *,
+    source: Path,
+    filename: str,
+    title: str,
+    doc_type: str,
+    received_on: date,
+    sender: str | None,
+    attributes: dict[str, Any],
+    case_id: int,
+    process_key: str | None,
+    process_variables: dict[str, Any],
+) -> Filed:
+    """One transaction: the document in its case and, if given, the process about it."""
+    added = documents.add_document(
+        ctx,
+        case_id=case_id,
+        source=source,
+        filename=filename,
+        title=title,
+        doc_type=doc_type,
+        document_date=received_on,
+        sender=sender,
+        attributes=attributes,
+        comment="Posteingang",
+    )
+    case = ctx.db.get(Case, case_id)
+    assert case is not None
+    instance_id = None
+    if process_key:
+        from workflows import engine
+
+        instance = engine.start(
+            ctx,
+            process_key,
+            process_variables,
+            business_key=attributes.get("register_number"),
+            case_id=case_id,
+            document_id=added.document.id,
+        )
+        instance_id = instance.id
+    return Filed(added.document.id, case_id, case.reference, instance_id)
