@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dms.cli.output import emit_json
+from dms.cli.output import emit_json, table
+from dms.errors import DmsError
 
 
 def register(main: click.Group, json_option: Any) -> None:
@@ -39,3 +41,44 @@ def register(main: click.Group, json_option: Any) -> None:
             click.echo(f"Hinweis: {result['einvoice_note']}")
         for warning in result["warnings"]:
             click.echo(f"Warnung: {warning}", err=True)
+
+    @invoice_group.command("validate")
+    @click.argument("paths", nargs=-1, required=True,
+                    type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @json_option
+    def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+        """EN 16931 und XRechnung prüfen; Exit 0 nur wenn alle Rechnungen gültig sind."""
+        from ingest.einvoice.validation import validate_file
+
+        results: list[dict[str, Any]] = []
+        for path in paths:
+            try:
+                report = validate_file(path)
+                results.append({"file": str(path), **report.to_jsonable()})
+            except DmsError as exc:
+                results.append({"file": str(path), "valid": False, "refused": exc.message,
+                                "findings": []})
+        if as_json:
+            emit_json(results)
+        else:
+            for r in results:
+                verdict = "gültig" if r["valid"] else "UNGÜLTIG"
+                click.echo(f"{r['file']}: {verdict}" + (f" – {r['refused']}"
+                                                          if r.get("refused") else ""))
+                for f in r["findings"]:
+                    click.echo(f"  [{f['severity']}] {f['rule']}: {f['message_de']}"
+                               f" ({f.get('location') or '-'})")
+        if not all(r["valid"] for r in results):
+            sys.exit(1)
+
+    @invoice_group.command("rules")
+    @json_option
+    def rules(as_json: bool) -> None:
+        """Alle Prüfregeln mit Schweregrad und Text."""
+        from ingest.einvoice.validation import rule_table
+
+        rows = list(rule_table())
+        if as_json:
+            emit_json(rows)
+        else:
+            table(rows, ["id", "severity", "family", "de"])
