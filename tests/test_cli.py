@@ -119,3 +119,20 @@ def test_invalid_settings_name_the_key(tmp_path: Path) -> None:
     (tmp_path / "dms.toml").write_text('file_reference_scheme = "{plan}-{nummer}"\n')
     code, out = run({"DMS_HOME": str(tmp_path)}, "plan", "list")
     assert code == 7 and "FILE_REFERENCE_SCHEME" in out
+
+
+def test_reindex_rebuilds_lost_search_entries(initialised: dict[str, str]) -> None:
+    from sqlalchemy import create_engine, text
+
+    home = initialised["DMS_HOME"]
+    engine = create_engine(f"sqlite:///{home}/dms.sqlite3")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_fts"))
+        conn.execute(text("DELETE FROM search_texts"))
+    engine.dispose()
+    code, out = run(initialised, "search", "Grundstück", "--json")
+    assert json.loads(out)["total"] == 0
+    code, out = run(initialised, "search", "--reindex")
+    assert code == 0 and "neu indiziert" in out
+    code, out = run(initialised, "search", "Grundstück", "--json")
+    assert json.loads(out)["total"] >= 1

@@ -239,13 +239,15 @@ def _date(value: str | None) -> date | None:
 
 
 @main.command()
-@click.argument("words", nargs=-1, required=True)
+@click.argument("words", nargs=-1, required=False)
 @click.option("--office", default=None, help="Amt (Kennziffer)")
 @click.option("--plan", default=None, help="Aktenplan-Kennzeichen (mit Unterpunkten)")
 @click.option("--from", "date_from", default=None, help="Dokumentdatum ab (JJJJ-MM-TT)")
 @click.option("--to", "date_to", default=None, help="Dokumentdatum bis (JJJJ-MM-TT)")
 @click.option("--type", "doc_type", default=None)
 @click.option("--limit", default=20, show_default=True)
+@click.option("--reindex", is_flag=True, help="Fehlende Sucheinträge aus den Blobs neu aufbauen")
+@click.option("--all", "everything", is_flag=True, help="mit --reindex: alle Dokumente")
 @json_option
 def search(
     words: tuple[str, ...],
@@ -255,10 +257,20 @@ def search(
     date_to: str | None,
     doc_type: str | None,
     limit: int,
+    reindex: bool,
+    everything: bool,
     as_json: bool,
 ) -> None:
-    """Volltextsuche in Dokumenten und Metadaten."""
+    """Volltextsuche in Dokumenten und Metadaten (oder --reindex)."""
+    from dms.services.search import reindex as run_reindex
     from dms.services.search import search as run_search
+
+    if reindex:
+        count = run_reindex(_state().app, everything=everything)
+        click.echo(f"{count} Dokumente neu indiziert")
+        return
+    if not words:
+        raise InvalidInput("Bitte Suchbegriffe angeben / give search words")
 
     with _state().unit() as ctx:
         query = SearchQuery(
@@ -272,9 +284,10 @@ def search(
         )
         result = run_search(ctx, query)
     if as_json:
-        emit_json({"total": result.total, "hits": result.hits})
+        emit_json({"total": result.total, "total_exact": result.total_exact,
+                   "hits": result.hits})
         return
-    click.echo(f"{result.total} Treffer")
+    click.echo(("mehr als " if not result.total_exact else "") + f"{result.total} Treffer")
     for hit in result.hits:
         click.echo(f"[{hit.document_id}] {hit.title}  ({hit.case_reference}, {hit.document_date})")
         if hit.snippet:

@@ -117,7 +117,7 @@ def stems(text: str) -> list[str]:
     if not raw_words:
         return []
     table = _stem_table(raw_words)
-    return [s for s in map(table.__getitem__, raw_words) if s is not None]
+    return list(filter(None, map(table.__getitem__, raw_words)))  # None: a stop word
 
 
 def _matches(scan: str, wanted: set[str]) -> list[tuple[int, int, str]]:

@@ -403,6 +403,7 @@ class SearchHitOut(Schema):
 class SearchOut(Schema):
     query: str
     total: int
+    total_exact: bool = Field(description="False: mehr als `total` Treffer / more than total")
     limit: int
     offset: int
     hits: list[SearchHitOut]
@@ -412,6 +413,7 @@ class SearchOut(Schema):
         return cls(
             query=result.query.text,
             total=result.total,
+            total_exact=result.total_exact,
             limit=result.query.limit,
             offset=result.query.offset,
             hits=[SearchHitOut.of(h) for h in result.hits],
