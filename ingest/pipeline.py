@@ -69,6 +69,12 @@ def receive(
         blob = app.store.put(handle)
     name = filename or path.name
     with app.unit(_operator(operator)) as ctx:
+        if source == "hotfolder":  # a crash after commit, before unlink, redelivers the file
+            taken = ctx.db.scalar(select(IntakeBatch.id).where(
+                IntakeBatch.sha256 == blob.sha256, IntakeBatch.source == source,
+                IntakeBatch.source_name == name[:300]))
+            if taken is not None:
+                return taken
         batch = IntakeBatch(
             source=source,
             source_name=name[:300],
