@@ -126,13 +126,17 @@ def process_batch(app: App, batch_id: int, *, jobs: int = 2) -> BatchResult:
         original = workdir / "original"
         with app.store.open(sha256) as stream, original.open("wb") as out:
             shutil.copyfileobj(stream, out, 1024 * 1024)
-        if mime not in SCAN_TYPES:
+        if _file_einvoice(app, batch_id, original):
+            mime = "einvoice"
+        elif mime not in SCAN_TYPES:
             raise InvalidInput(
                 f"Dateityp {mime} wird im Posteingang nicht verarbeitet; erlaubt sind PDF, TIFF,"
                 f" JPEG und PNG / file type {mime} is not accepted by the mailroom"
             )
         born_digital = mime == "application/pdf" and _has_text_layer(original)
-        if born_digital:
+        if mime == "einvoice":
+            pass
+        elif born_digital:
             _letter_from_pdf(app, batch_id, original)
         else:
             _letters_from_scan(app, batch_id, original, workdir, jobs)
@@ -146,6 +150,42 @@ def process_batch(app: App, batch_id: int, *, jobs: int = 2) -> BatchResult:
         return quarantine(app, batch_id, exc.message)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _file_einvoice(app: App, batch_id: int, original: Path) -> bool:
+    """An e-invoice (XRechnung XML, ZUGFeRD PDF) takes the invoice path: kept as it is,
+    validated, filed into the invoice file of the office its Leitweg-ID names."""
+    from ingest.einvoice_intake import examine_invoice, invoice_case
+
+    with app.unit(INGEST) as ctx:
+        if _letters(ctx, batch_id):
+            return True
+        facts = examine_invoice(ctx, original)
+        if facts is None:
+            return False
+        batch = ctx.db.get(IntakeBatch, batch_id)
+        assert batch is not None
+        year = batch.received_on.year
+        case = invoice_case(ctx, facts.office_code, year)
+        number = next_number(ctx.db, f"register:{year}")
+        letter = IntakeLetter(
+            batch_id=batch_id, seq=1, register_number=f"PE-{year}-{number:06d}",
+            pages={"indexes": [0]}, pdf_sha256=batch.sha256, text=None,
+            extraction=facts.summary, needs_review=False,
+            routing={"office_code": facts.office_code, "case_id": case.id,
+                     "case_reference": case.reference, "assignee": None,
+                     "candidate_group": facts.office_code, "process_key": None,
+                     "rule_id": "e-invoice", "confidence": 1.0, "reason": facts.reason,
+                     "needs_review": False},
+            transfer_note={"source": batch.source, "source_name": batch.source_name,
+                           "received_on": batch.received_on.isoformat(),
+                           "sha256": batch.sha256, "method": "e-invoice, unchanged"},
+        )
+        ctx.db.add(letter)
+        ctx.db.flush()
+        letter_id = letter.id
+    send_letter(app, letter_id, operator="poststelle", pdf_path=original)
+    return True
 
 
 def quarantine(app: App, batch_id: int, reason: str) -> BatchResult:
@@ -439,7 +479,9 @@ def send_letter(
             filed = file_letter(
                 ctx,
                 source=pdf_path,
-                filename=f"{letter.register_number}.pdf",
+                filename=letter.register_number + (
+                    Path(batch.source_name).suffix.lower() or ".pdf"
+                    if letter.pdf_sha256 == batch.sha256 else ".pdf"),
                 title=extraction.get("title") or f"Eingang {letter.register_number}",
                 doc_type=extraction.get("document_type") or "letter",
                 received_on=batch.received_on,
