@@ -71,6 +71,24 @@ def register(main: click.Group, json_option: Any) -> None:
         if not all(r["valid"] for r in results):
             sys.exit(1)
 
+    @invoice_group.command("render")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--html", "html_out", required=True,
+                  type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                  help="Ziel der HTML-Ansicht (eigenständige Datei mit eingebettetem CSS)")
+    def render(path: Path, html_out: Path) -> None:
+        """Lesbare Ansicht (HTML, deutsch) mit Prüfergebnis schreiben."""
+        from ingest.einvoice import parse_invoice
+        from ingest.einvoice.validation import validate
+        from ingest.einvoice.view import render_html
+
+        parsed = parse_invoice(path)
+        report = validate(parsed)
+        html_out.write_text(render_html(parsed, report), encoding="utf-8")
+        verdict = "gültig" if report.valid else "UNGÜLTIG"
+        click.echo(f"{html_out}: Ansicht von {path.name} geschrieben (Prüfergebnis: {verdict},"
+                   f" {len(report.errors)} Fehler, {len(report.warnings)} Warnungen)")
+
     @invoice_group.command("rules")
     @json_option
     def rules(as_json: bool) -> None:
