@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.models import utcnow
@@ -371,12 +371,14 @@ class _Run:
         """Delete a token or scope with everything below it; open tasks are cancelled."""
         for child in self.children(ex):
             self.remove(child)
-        self.ctx.db.execute(
-            update(Task).where(Task.execution_id == ex.id, Task.status == "open")
-            .values(status="cancelled", completed_at=utcnow(), execution_id=None)
+        now = utcnow()
+        self.ctx.db.execute(  # one statement: open tasks are cancelled, all are detached
+            update(Task).where(Task.execution_id == ex.id).values(
+                status=case((Task.status == "open", "cancelled"), else_=Task.status),
+                completed_at=case((Task.status == "open", now), else_=Task.completed_at),
+                execution_id=None,
+            )
         )
-        self.ctx.db.execute(update(Task).where(Task.execution_id == ex.id)
-                            .values(execution_id=None))
         self.ctx.db.execute(delete(Job).where(Job.execution_id == ex.id))
         for key in [k for k in self.var_rows if k[0] == ex.id]:
             self.ctx.db.delete(self.var_rows.pop(key))

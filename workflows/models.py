@@ -94,7 +94,7 @@ class Task(Base):
         ForeignKey("wf_instances.id", ondelete="CASCADE"), index=True
     )
     execution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("wf_executions.id", ondelete="SET NULL")
+        ForeignKey("wf_executions.id", ondelete="SET NULL"), index=True
     )
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
