@@ -410,7 +410,14 @@ def _finish_letter(
         )
         letter_id = letter.id
     if not proposal.needs_review:
-        send_letter(app, letter_id, operator="poststelle", pdf_path=pdf_path)
+        try:
+            send_letter(app, letter_id, operator="poststelle", pdf_path=pdf_path)
+        except DmsError as exc:  # the letter is registered: it waits for review, with why
+            with app.unit(SYSTEM) as ctx:
+                letter = ctx.db.get(IntakeLetter, letter_id)
+                assert letter is not None
+                letter.needs_review = True
+                letter.reason = f"Automatisches Senden fehlgeschlagen: {exc.message}"
 
 
 def _transfer_note(

@@ -102,3 +102,17 @@ def test_unreadable_input_is_quarantined_with_a_reason(seeded: App, tmp_path: Pa
     with seeded.unit(SYSTEM) as ctx:
         batch = ctx.db.get(IntakeBatch, batch_id)
         assert batch is not None and seeded.store.exists(batch.sha256)  # nothing lost
+
+
+def test_failed_automatic_send_leaves_the_letter_for_review(seeded: App, tmp_path: Path):
+    # no process models deployed: the distribution process cannot start
+    data = text_pdf(["Gemeinde Oberdorf", "Ihr Zeichen: 600-0001/2026-01",
+                     "Oberdorf, den 05.11.2026", "Nachtrag zum Bauantrag Lindenweg."])
+    path = tmp_path / "nachtrag.pdf"
+    path.write_bytes(data)
+    result = process_batch(seeded, receive(seeded, path, source="upload", operator="post"))
+    assert result.status == "done"
+    with seeded.unit(SYSTEM) as ctx:
+        letter = ctx.db.get(IntakeLetter, result.letters[0]["id"])
+        assert letter is not None and letter.status == "review" and letter.needs_review
+        assert letter.reason and "fehlgeschlagen" in letter.reason
