@@ -1,7 +1,11 @@
 """OCR benchmark: the mailroom pipeline on generated 300-dpi German letters with ground truth.
 
-    .venv/bin/python bench/ocr_bench.py [--letters 24] [--split separators|batches]
-        [--engines auto,spawn] [--skip-own-threads] [--skip-ocrmypdf] [--profile]
+    .venv/bin/python bench/ocr_bench.py [--letters 24] [--rounds 2] [--split separators|batches]
+        [--engines auto,spawn] [--skip-own-threads] [--skip-ocrmypdf] [--profile] [--name ocr]
+
+OCRmyPDF is the reference, not a dependency: `.venv/bin/pip install ocrmypdf` (the optional
+`bench` extra) and `apt-get install ghostscript` (OCRmyPDF 17 refuses to start without it);
+without them the script measures the rest and says why OCRmyPDF is missing.
 
 Generates N one-page letters (not timed) with tests/ingest/scans.py: a letterhead, "Ihr
 Zeichen" with OUR Aktenzeichen (the case references ``600-0001/2026-NN`` of cases created in
@@ -12,8 +16,8 @@ the same page images:
 
 * raw ``tesseract`` (Debian's binary, our language ``deu+eng``, TSV out) on the PNG pages:
   one page at a time with Tesseract's own OpenMP threads, and two pages at a time with
-  ``OMP_THREAD_LIMIT=1`` (run before and after ours; the faster pass counts). The better
-  of the two ways is the floor. For the OCRmyPDF comparison also ``-l deu``, two at a time.
+  ``OMP_THREAD_LIMIT=1``. The better of the two ways is the floor. For the OCRmyPDF
+  comparison also ``-l deu``, two at a time.
 * ours: a fresh DMS_HOME (SQLite + directory store, migrated, defaults, process models
   deployed, one file of office 63 with N cases; not timed), then ``receive`` +
   ``process_batch`` (jobs=2) of one multi-page TIFF with a separator sheet between letters
@@ -22,6 +26,12 @@ the same page images:
   distribution process.
 * ``ocrmypdf -l deu --output-type pdfa --jobs 2`` on a lossless PDF (img2pdf) of the same
   letter pages (the issue's reference; not a dependency of the project).
+
+Raw 2x ``OMP_THREAD_LIMIT=1``, ours and OCRmyPDF run in ``--rounds`` interleaved rounds, with
+one more raw pass after the last; per variant the fastest pass counts, so the ratio errs
+against us when the shared machine is busy. Also printed: ours against the two raw passes
+that bracket it, and CPU seconds per page (this process and its children), which do not
+depend on what else runs on the machine.
 
 Reported: letter pages per minute of each and the ratios; the character error rate of our
 stored OCR text (and of the references' text) against the ground truth; and the share of
@@ -306,6 +316,8 @@ def run_ocrmypdf(pages: list[Path], work: Path, jobs: int) -> dict[str, Any]:
     }
     if done.returncode != 0:
         result["error"] = done.stderr.strip()[-2000:]
+        if "find program 'gs'" in done.stderr:  # OCRmyPDF 17 refuses to start without it
+            result["error"] = "Ghostscript missing: apt-get install ghostscript. " + result["error"]
         return result
     with pikepdf.open(target) as pdf:
         meta = pdf.open_metadata()
@@ -838,10 +850,10 @@ def _run(args: argparse.Namespace, work: Path) -> int:
                 f"{run['cpu_s_per_page']:.2f} CPU s/page; {run['letters_found']} letters, "
                 f"{run['documents_filed']} filed"
             )
-        if not args.skip_ocrmypdf and ocrmypdf_command() is not None:
+        if not args.skip_ocrmypdf and (number == 0 or not ocrmypdf_passes[-1].get("error")):
             facts = run_ocrmypdf(pngs, work, args.jobs)
             if "error" in facts:
-                _say(f"  OCRmyPDF failed: {facts['error'][:500]}")
+                _say(f"  OCRmyPDF not measured: {facts['error'][:500]}")
             else:
                 texts = facts.pop("texts")
                 ok = len(texts) == len(letters)

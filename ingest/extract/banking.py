@@ -40,7 +40,7 @@ _AS_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "S": "5
              "Z": "2", "G": "6", "T": "7"}  # fmt: skip
 _AS_LETTER = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G", "|": "I"}
 _AMBIGUOUS = {"0": "O", "O": "0", "1": "I", "I": "1", "L": "1"}
-_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z] ?[A-Za-z](?= ?[0-9OoIlQD|])")
+_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z] ?[A-Za-z](?= ?[0-9OoIlLQDSsBZGT|])")
 _LABEL = re.compile(r"IBAN\W{0,4}$", re.I)
 
 

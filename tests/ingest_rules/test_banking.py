@@ -163,3 +163,13 @@ def test_random_text_never_yields_a_bad_iban(text: str) -> None:
         assert len(field.value) == 4 + len(BBAN_CLASSES[field.value[:2]])
         span = field.span
         assert span is not None and text[span.start : span.end] == span.text
+
+
+def test_check_digits_misread_as_letters_are_still_found() -> None:
+    """OCR read "DE50" as "DESO"; the checksum still decides what is accepted."""
+    from ingest.extract.banking import find_ibans
+    from ingest.extract.text import PageMap
+
+    text = "Bitte überweisen Sie auf IBAN DESO 6878 6413 2427 4921 01 bei der Sparkasse."
+    found = find_ibans(text, PageMap(text, None))
+    assert [f.value for f in found] == ["DE50687864132427492101"]
