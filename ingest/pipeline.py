@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dms.content.extract import extract_text
+from dms.content.extract import ExtractedText, extract_text
 from dms.content.sniff import sniff
 from dms.errors import DmsError, InvalidInput, NotFound
 from dms.models import utcnow
@@ -133,11 +133,11 @@ def process_batch(app: App, batch_id: int, *, jobs: int = 2) -> BatchResult:
                 f"Dateityp {mime} wird im Posteingang nicht verarbeitet; erlaubt sind PDF, TIFF,"
                 f" JPEG und PNG / file type {mime} is not accepted by the mailroom"
             )
-        born_digital = mime == "application/pdf" and _has_text_layer(original)
+        text_layer = _text_layer(original) if mime == "application/pdf" else None
         if mime == "einvoice":
             pass
-        elif born_digital:
-            _letter_from_pdf(app, batch_id, original)
+        elif text_layer is not None:
+            _letter_from_pdf(app, batch_id, original, text_layer)
         else:
             _letters_from_scan(app, batch_id, original, workdir, jobs)
         with app.unit(SYSTEM) as ctx:
@@ -198,13 +198,15 @@ def quarantine(app: App, batch_id: int, reason: str) -> BatchResult:
         return _result(ctx, batch)
 
 
-def _has_text_layer(path: Path) -> bool:
+def _text_layer(path: Path) -> ExtractedText | None:
+    """The PDF's own text when it is born-digital (a usable text layer), else None; read
+    once here and reused for the letter, so the PDF is not parsed again."""
     try:
-        extracted = extract_text(path, "application/pdf", max_chars=200_000)
+        extracted = extract_text(path, "application/pdf", max_chars=2_000_000)
     except DmsError:
-        return False
+        return None
     pages = max(1, extracted.pages or 1)
-    return len(extracted.text.strip()) / pages >= TEXT_LAYER_MIN_CHARS
+    return extracted if len(extracted.text.strip()) / pages >= TEXT_LAYER_MIN_CHARS else None
 
 
 def _letters(ctx: Ctx, batch_id: int) -> list[IntakeLetter]:
@@ -238,17 +240,14 @@ def _result(ctx: Ctx, batch: IntakeBatch) -> BatchResult:
 # --- letters ------------------------------------------------------------------------------
 
 
-def _letter_from_pdf(app: App, batch_id: int, original: Path) -> None:
+def _letter_from_pdf(app: App, batch_id: int, original: Path, extracted: ExtractedText) -> None:
     """A born-digital PDF is one letter and stays as it is: no OCR, no rewriting."""
     with app.unit(SYSTEM) as ctx:
         if _letters(ctx, batch_id):
             return
         batch = ctx.db.get(IntakeBatch, batch_id)
         assert batch is not None
-        extracted = extract_text(
-            original, "application/pdf", max_chars=app.settings.max_extract_chars
-        )
-        pages = list(range(extracted.pages or 1))
+    pages = list(range(extracted.pages or 1))
     _finish_letter(
         app,
         batch_id,

@@ -85,12 +85,12 @@ def test_born_digital_pdf_is_kept_as_is(seeded: App, tmp_path: Path) -> None:
     with seeded.unit(SYSTEM) as ctx:
         letter = ctx.db.get(IntakeLetter, result.letters[0]["id"])
         assert letter is not None and letter.transfer_note["ocr"]["method"] == "text-layer"
-    if letter.document_id is not None:
-        from dms.services import documents
+    assert letter.status == "filed" and letter.document_id is not None
+    from dms.services import documents
 
-        with seeded.unit(SYSTEM) as ctx:
-            opened = documents.open_version(ctx, letter.document_id)
-            assert b"".join(opened.chunks()) == data  # never rewritten
+    with seeded.unit(SYSTEM) as ctx:
+        opened = documents.open_version(ctx, letter.document_id)
+        assert b"".join(opened.chunks()) == data  # never rewritten
 
 
 def test_unreadable_input_is_quarantined_with_a_reason(seeded: App, tmp_path: Path) -> None:
