@@ -65,3 +65,6 @@ class IntakeLetter(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     filed_at: Mapped[datetime | None]
     filed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+from ingest.invoice_records import InvoiceRecord  # noqa: E402,F401 - registers the invoice register
