@@ -8,9 +8,15 @@ Generates N unique PDFs of about 100 KB (not timed), then measures in one run:
   file, insert one row into SQLite (WAL, synchronous=NORMAL, as dms uses) and commit. It runs
   before and after ours; the faster pass counts, so the ratio errs against us.
 * ours: a fresh DMS_HOME (SQLite + directory store), migrated, defaults loaded, one file and
-  case created as SYSTEM; then per PDF one unit of work doing what `dms import` does:
-  find the case by Aktenzeichen, `documents.add_document` (sniff, PDF check, text extraction,
-  durable blob, rows, search index, audit event), commit.
+  case created as SYSTEM; then what `dms import --batch B` does: per group of B PDFs one unit
+  of work that finds the case by Aktenzeichen; `documents.prepare_many` vets (sniff, PDF
+  check) and durably stores the group's files, four at a time, outside any transaction; then
+  one unit of work writes, per PDF inside its own savepoint,
+  `documents.add_document(..., index="queue", prepared=...)` (document, version, audit event,
+  pending-text marker), and commits. That is the synchronous import
+  ("stored"). Then `text_queue.process` reads and indexes every text, as `dms import` does
+  right after (or the worker): the end-to-end time until everything is searchable
+  ("indexed"). Both are reported against the floor of the same run.
 
 Prints a table and writes bench/results/import_<kind>.json (the default `text` kind writes
 bench/results/import.json). Target (issue): ours at least 50% of the floor in docs/s.
@@ -196,6 +202,49 @@ def floor_run(sources: list[Path], target: Path) -> dict[str, Any]:
     return {"seconds": elapsed, "latencies": latencies}
 
 
+def paired_run(
+    sources: list[Path], work: Path, batch: int, chunk: int = 100
+) -> dict[str, float]:
+    """Floor and ours (stored only) taking turns on chunks of ``chunk`` files, so that both
+    see the same load on a shared machine; the order within a pair alternates."""
+    target = work / "floor-paired"
+    target.mkdir(parents=True)
+    db = sqlite3.connect(target / "floor.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, name TEXT, sha256 TEXT, size INT)")
+
+    def floor_chunk(part: list[Path]) -> None:
+        for source in part:
+            digest = hashlib.sha256()
+            size = 0
+            with source.open("rb") as src, (target / source.name).open("wb") as out:
+                while data := src.read(1024 * 1024):
+                    digest.update(data)
+                    out.write(data)
+                    size += len(data)
+                out.flush()
+                os.fsync(out.fileno())
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO blobs (name, sha256, size) VALUES (?, ?, ?)",
+                       (source.name, digest.hexdigest(), size))
+            db.execute("COMMIT")
+
+    app, reference = prepare_home(work / "home-paired")
+    spent = {"floor": 0.0, "ours": 0.0}
+    for number, start in enumerate(range(0, len(sources), chunk)):
+        part = sources[start : start + chunk]
+        steps = [("floor", lambda p=part: floor_chunk(p)),
+                 ("ours", lambda p=part: import_all(app, reference, p, batch))]
+        for name, step in steps if number % 2 == 0 else reversed(steps):
+            t0 = time.perf_counter()
+            step()
+            spent[name] += time.perf_counter() - t0
+    db.close()
+    app.dispose()
+    return spent
+
+
 # --- ours -------------------------------------------------------------------------------------
 
 
@@ -223,53 +272,97 @@ def prepare_home(home: Path) -> tuple[Any, str]:
     return app, reference
 
 
-def import_one(app: Any, reference: str, source: Path) -> None:
-    """What `dms import PATH --case AZ` does for one path."""
+def import_group(app: Any, reference: str, group: list[Path], latencies: list[float]) -> None:
+    """What `dms import PATH... --case AZ` does for one group of --batch paths: check the
+    case, vet and store the files side by side (no transaction), then write the rows in one
+    unit of work, each file in its own savepoint."""
+    from dms.errors import DmsError
     from dms.services import documents, files
     from dms.services.context import SYSTEM
 
+    t0 = time.perf_counter()
     with app.unit(SYSTEM) as ctx:
         case = files.case_by_reference(ctx, reference)
-        documents.add_document(ctx, case_id=case.id, source=source, filename=source.name)
+        files.writable_case(ctx, case.id)
+        case_id = case.id
+    prepared = documents.prepare_many(app, [(p, p.name) for p in group])
+    with app.unit(SYSTEM) as ctx:
+        for source, ready in zip(group, prepared, strict=True):
+            if isinstance(ready, DmsError):
+                raise ready
+            with ctx.db.begin_nested():
+                documents.add_document(
+                    ctx, case_id=case_id, source=source, filename=source.name,
+                    index="queue", prepared=ready,
+                )
+    # Files of a group are stored side by side and committed together: each one's latency
+    # is the group's (from the start of its group to the commit).
+    latencies += [time.perf_counter() - t0] * len(group)
 
 
-def ours_run(sources: list[Path], home: Path) -> dict[str, Any]:
+def import_all(app: Any, reference: str, sources: list[Path], batch: int) -> list[float]:
+    latencies: list[float] = []
+    for start in range(0, len(sources), batch):
+        import_group(app, reference, sources[start : start + batch], latencies)
+    return latencies
+
+
+def ours_run(sources: list[Path], home: Path, batch: int) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from dms.models import Document, Version
+    from dms.services import text_queue
 
     app, reference = prepare_home(home)
-    latencies = []
     started = time.perf_counter()
-    for source in sources:
-        t0 = time.perf_counter()
-        import_one(app, reference, source)
-        latencies.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - started
+    latencies = import_all(app, reference, sources, batch)
+    stored = time.perf_counter() - started
+    with app.sessions() as db:
+        queued = db.scalar(
+            select(func.count()).select_from(_table("search_texts"))
+            .where(_column("pending_version_id").is_not(None))
+        )
+    t0 = time.perf_counter()
+    indexed_now = text_queue.process(app)
+    indexing = time.perf_counter() - t0
     with app.sessions() as db:
         documents = db.scalar(select(func.count()).select_from(Document))
         grouped = select(Version.text_method, func.count()).group_by(Version.text_method)
         methods = {method: number for method, number in db.execute(grouped).all()}
-        indexed = db.execute(select(func.count()).select_from(_fts())).scalar()
+        indexed = db.execute(select(func.count()).select_from(_table("search_fts"))).scalar()
     app.dispose()
-    if documents != len(sources) or indexed != len(sources):
-        raise SystemExit(f"import incomplete: {documents} documents, {indexed} indexed")
-    return {"seconds": elapsed, "latencies": latencies, "text_methods": methods}
+    if documents != len(sources) or indexed != len(sources) or queued != len(sources):
+        raise SystemExit(
+            f"import incomplete: {documents} documents, {queued} queued, {indexed} indexed"
+        )
+    return {
+        "seconds": stored,
+        "indexing_seconds": indexing,
+        "indexed": indexed_now,
+        "latencies": latencies,
+        "text_methods": methods,
+    }
 
 
-def _fts() -> Any:
+def _table(name: str) -> Any:
     from sqlalchemy import table
 
-    return table("search_fts")
+    return table(name)
 
 
-def profile_ours(sources: list[Path], home: Path, top: int = 30) -> dict[str, Any]:
+def _column(name: str) -> Any:
+    from sqlalchemy import column
+
+    return column(name)
+
+
+def profile_ours(sources: list[Path], home: Path, batch: int, top: int = 30) -> dict[str, Any]:
+    """cProfile of the synchronous import alone (the part measured against the floor)."""
     app, reference = prepare_home(home)
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for source in sources:
-        import_one(app, reference, source)
+    import_all(app, reference, sources, batch)
     profiler.disable()
     total = time.perf_counter() - started
     app.dispose()
@@ -323,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=int, default=0, metavar="N", help="afterwards, cProfile N more imports"
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="generator procs")
+    parser.add_argument("--batch", type=int, default=50, help="files per transaction, as "
+                        "`dms import --batch` (default 50)")
     parser.add_argument("--output", default=None, help="results/<OUTPUT>.json")
     args = parser.parse_args(argv)
 
@@ -351,36 +446,51 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     floor1 = floor_run(sources, work / "floor1")
     shutil.rmtree(work / "floor1")
     print(f"floor pass 1: {len(sources) / floor1['seconds']:.1f} docs/s", flush=True)
-    ours = ours_run(sources, work / "home")
-    print(f"ours: {len(sources) / ours['seconds']:.1f} docs/s", flush=True)
+    ours = ours_run(sources, work / "home", args.batch)
+    print(f"ours: {len(sources) / ours['seconds']:.1f} docs/s stored, "
+          f"{len(sources) / (ours['seconds'] + ours['indexing_seconds']):.1f} docs/s "
+          "until indexed", flush=True)
     shutil.rmtree(work / "home")
     floor2 = floor_run(sources, work / "floor2")
     shutil.rmtree(work / "floor2")
     print(f"floor pass 2: {len(sources) / floor2['seconds']:.1f} docs/s", flush=True)
     floor = min((floor1, floor2), key=lambda r: r["seconds"])
+    paired = paired_run(sources, work / "paired", args.batch)
+    shutil.rmtree(work / "paired")
+    paired_ratio = paired["floor"] / paired["ours"]
+    print(f"paired (floor and ours taking turns per 100 files): floor "
+          f"{len(sources) / paired['floor']:.1f} docs/s, ours stored "
+          f"{len(sources) / paired['ours']:.1f} docs/s: {paired_ratio:.3f} of the floor",
+          flush=True)
 
     n = len(sources)
     floor_s = summarise("floor (copy+sha256+fsync+sqlite row)", floor["seconds"], n,
                         total_bytes, floor["latencies"])
-    ours_s = summarise("ours (add_document, unit per doc)", ours["seconds"], n,
-                       total_bytes, ours["latencies"])
+    ours_s = summarise(f"ours, stored (add_document, {args.batch} per commit)", ours["seconds"],
+                       n, total_bytes, ours["latencies"])
+    end_seconds = ours["seconds"] + ours["indexing_seconds"]
+    end_s = summarise("ours, stored + text indexed (end to end)", end_seconds, n, total_bytes,
+                      [end_seconds / n])
     ratio = ours_s["docs_per_s"] / floor_s["docs_per_s"]
+    end_ratio = end_s["docs_per_s"] / floor_s["docs_per_s"]
     rows = [
-        [s["label"], s["docs_per_s"], s["mb_per_s"], s["latency_ms_median"], s["latency_ms_p95"]]
-        for s in (floor_s, ours_s)
+        [s["label"], s["docs_per_s"], s["mb_per_s"], s["latency_ms_median"], s["latency_ms_p95"],
+         s["docs_per_s"] / floor_s["docs_per_s"]]
+        for s in (floor_s, ours_s, end_s)
     ]
     print()
-    headers = [f"import of {n} PDFs ({args.kind})", "docs/s", "MB/s", "median ms", "p95 ms"]
+    headers = [f"import of {n} PDFs ({args.kind})", "docs/s", "MB/s", "median ms", "p95 ms",
+               "of floor"]
     print(table(headers, rows))
     verdict = "meets" if ratio >= 0.5 else "misses"
-    print(f"\nratio ours/floor: {ratio:.3f} ({ratio * 100:.1f}% of the floor; target >= 50%: "
-          f"{verdict})")
+    print(f"\nratio stored/floor: {ratio:.3f} ({ratio * 100:.1f}% of the floor; target >= 50%: "
+          f"{verdict}); end to end until indexed: {end_ratio:.3f} ({end_ratio * 100:.1f}%)")
 
     profile = None
     if args.profile:
         extra = sources[: args.profile]
         print(f"\nprofiling {len(extra)} imports (cProfile; slower than the timed run) ...")
-        profile = profile_ours(extra, work / "home-profile")
+        profile = profile_ours(extra, work / "home-profile", args.batch)
 
     result = {
         "benchmark": "import",
@@ -394,17 +504,30 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             "total_mb": total_bytes / 1e6,
             "floor": "stream copy + SHA-256 + fsync(file) + one SQLite row committed per file; "
             "SQLite WAL, synchronous=NORMAL (as dms); best of a pass before and after ours",
-            "ours": "fresh SQLite + directory store; per PDF one unit of work: "
-            "files.case_by_reference + documents.add_document as SYSTEM, commit",
+            "ours": "fresh SQLite + directory store; as `dms import --batch B`: per B PDFs one "
+            "unit of work (files.case_by_reference, then per PDF a savepoint with "
+            "documents.add_document(index='queue') as SYSTEM), commit; then "
+            "text_queue.process until every text is indexed",
+            "batch": args.batch,
             "workdir": str(work),
         },
         "floor": floor_s,
         "floor_passes_docs_per_s": [n / floor1["seconds"], n / floor2["seconds"]],
         "ours": ours_s,
+        "ours_end_to_end": end_s,
+        "indexing_seconds": ours["indexing_seconds"],
         "ours_text_methods": ours["text_methods"],
         "ratio_docs_per_s": ratio,
+        "ratio_end_to_end_docs_per_s": end_ratio,
+        "paired": {
+            "what": "floor and ours (stored) taking turns on chunks of 100 files, same load",
+            "floor_docs_per_s": n / paired["floor"],
+            "ours_stored_docs_per_s": n / paired["ours"],
+            "ratio_docs_per_s": paired_ratio,
+        },
         "target_ratio": 0.5,
         "meets_target": ratio >= 0.5,
+        "meets_target_end_to_end": end_ratio >= 0.5,
         "profile": profile,
     }
     name = args.output or ("import" if args.kind == "text" else f"import_{args.kind}")

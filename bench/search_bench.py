@@ -7,8 +7,9 @@ Per backend: a freshly migrated database with the shipped offices and file plan,
 5 offices (created through the services, 5 cases each, one file shared with the clerk's
 office), then N documents inserted directly (SQLAlchemy Core, batches of --batch rows, one
 transaction per batch) and indexed through the backend's own `index()`, i.e. exactly the
-text `add_document` would index (title, metadata line, body). Bodies are 150-400 words of
-generated administrative German (bench/corpus.py: ~42,000 word forms, Zipf-distributed).
+entry the text queue writes after `add_document` (title, metadata line, body, file id).
+Bodies are 150-400 words of generated administrative German (bench/corpus.py: ~42,000 word
+forms, Zipf-distributed).
 
 Then one- and two-word queries, with words drawn from three frequency bands by the share of
 documents containing the word's stem (frequent: >= 10%, medium: 1-10%, rare: < 1%), run through
@@ -169,6 +170,7 @@ def setup_org(app: App) -> tuple[list[dict[str, Any]], Actor]:
                 cases.append(
                     {
                         "id": case.id,
+                        "file_id": file.id,
                         "reference": case.reference,
                         "title": case.title,
                         "file_reference": file.reference,
@@ -235,6 +237,7 @@ def populate(app: App, cases: list[dict[str, Any]], count: int, batch: int, seed
     """Insert `count` documents and index each through the backend; returns seconds taken."""
     maker = corpus.TextMaker(corpus.build_vocabulary())
     backend = backend_for(app.dialect)
+    file_of_case = {case["id"]: case["file_id"] for case in cases}
     started = time.perf_counter()
     for first in range(1, count + 1, batch):
         ids = range(first, min(first + batch, count + 1))
@@ -242,7 +245,9 @@ def populate(app: App, cases: list[dict[str, Any]], count: int, batch: int, seed
         with app.sessions() as db, db.begin():
             db.execute(insert(Document.__table__), [row for row, _, _, _ in docs])
             for row, title, meta, body in docs:
-                backend.index(db, row["id"], title, meta, body)
+                backend.index(
+                    db, row["id"], title, meta, body, file_id=file_of_case[row["case_id"]]
+                )
         done = ids[-1]
         rate = done / (time.perf_counter() - started)
         print(f"  {done:>7} documents indexed ({rate:.0f}/s)", flush=True)

@@ -92,3 +92,20 @@ class IntegrityFailure(DmsError):
     exit_code = 8
     http_status = 500
     code = "integrity_failure"
+
+
+class KeyAccessDenied(DmsError):
+    """A signing key refused us: wrong PIN or passphrase, or a locked token (Signaturschlüssel)."""
+
+    exit_code = 4
+    http_status = 403
+    code = "key_access_denied"
+
+
+class ServiceUnavailable(DmsError):
+    """An outside service we depend on (timestamp authority, remote signing service, OCSP)
+    cannot be reached; trying again later may help."""
+
+    exit_code = 6
+    http_status = 503
+    code = "service_unavailable"

@@ -27,6 +27,19 @@ class Filed:
     case_id: int
     case_reference: str
     instance_id: int | None
+    attachment_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A further document of the same letter (an e-mail's attachment), filed beside the
+    main document in the same transaction."""
+
+    source: Path
+    filename: str
+    title: str
+    doc_type: str
+    attributes: dict[str, Any]
 
 
 def intake_case(ctx: Ctx, office_code: str, year: int) -> Case:
@@ -61,8 +74,20 @@ def file_letter(
     case_id: int,
     process_key: str | None,
     process_variables: dict[str, Any],
+    letter_date: date | None = None,
+    attachments: list[Attachment] | tuple[Attachment, ...] = (),
 ) -> Filed:
-    """One transaction: the document in its case and, if given, the process about it."""
+    """One transaction: the document (and any attachments) in its case and, if given, the
+    process about it.
+
+    Two dates, kept apart because deadlines run from one and the file is sorted by the
+    other: the document's date is the letter's own date (``letter_date``, "Schreiben vom",
+    as extracted from the text or an e-mail's Date:) when known, else the date of receipt;
+    the date of receipt (Eingangsdatum, per batch) is always kept in the attributes as
+    ``received_on``, as on a paper receipt stamp.
+    """
+    dated = {**attributes, "received_on": received_on.isoformat(),
+             "letter_date": letter_date.isoformat() if letter_date else None}
     added = documents.add_document(
         ctx,
         case_id=case_id,
@@ -70,11 +95,28 @@ def file_letter(
         filename=filename,
         title=title,
         doc_type=doc_type,
-        document_date=received_on,
+        document_date=letter_date or received_on,
         sender=sender,
-        attributes=attributes,
+        attributes=dated,
         comment="Posteingang",
     )
+    attachment_ids = []
+    for attachment in attachments:
+        extra = documents.add_document(
+            ctx,
+            case_id=case_id,
+            source=attachment.source,
+            filename=attachment.filename,
+            title=attachment.title,
+            doc_type=attachment.doc_type,
+            document_date=letter_date or received_on,
+            sender=sender,
+            attributes={**attachment.attributes, "received_on": received_on.isoformat(),
+                        "attachment_of": added.document.id,
+                        "register_number": attributes.get("register_number")},
+            comment="Posteingang (Anlage)",
+        )
+        attachment_ids.append(extra.document.id)
     case = ctx.db.get(Case, case_id)
     assert case is not None
     instance_id = None
@@ -90,4 +132,4 @@ def file_letter(
             document_id=added.document.id,
         )
         instance_id = instance.id
-    return Filed(added.document.id, case_id, case.reference, instance_id)
+    return Filed(added.document.id, case_id, case.reference, instance_id, tuple(attachment_ids))

@@ -23,12 +23,12 @@ import io
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import pikepdf
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ingest.ocr.tesseract import PageOcr
 
@@ -71,6 +71,27 @@ class PdfaMetadata:
     producer: str = "dms (pikepdf)"
     creator_tool: str = "dms ingest"
     language: str = "de-DE"
+    receipt: ReceiptStamp | None = None  # Eingangsstempel on the first page
+
+
+@dataclass(frozen=True)
+class ReceiptStamp:
+    """Eingangsstempel: the date of receipt, as the mailroom stamps paper post.
+
+    Put on the first page as a stamp annotation (its own layer above the page, printed with
+    it), never painted into the scanned image: the scan product stays as it was captured
+    (TR-RESISCAN), and a viewer can still hide the stamp. Its appearance is a small image,
+    so no font needs embedding for PDF/A.
+    """
+
+    received_on: date
+    office: str = "Poststelle"
+
+    def lines(self) -> tuple[str, str, str]:
+        return ("EINGEGANGEN", f"{self.received_on:%d.%m.%Y}", self.office)
+
+    def text(self) -> str:
+        return f"Eingegangen am {self.received_on:%d.%m.%Y}, {self.office}"
 
 
 @dataclass(frozen=True)
@@ -147,27 +168,98 @@ def _dpi(image: Image.Image) -> float:
     return value if value > 0 else DEFAULT_DPI
 
 
-def _image_xobject(pdf: pikepdf.Pdf, image: Image.Image, options: ImageOptions) -> pikepdf.Stream:
-    """JPEG for grey and colour, Flate for 1-bit (1 = white, as in DeviceGray)."""
+@dataclass(frozen=True)
+class EncodedImage:
+    """A page image already compressed the way the PDF embeds it (JPEG for grey and colour,
+    Flate for 1-bit). The mailroom's OCR workers encode a page as soon as it is prepared,
+    so the decoded 300-dpi image (8-25 MB) need not be kept, saved or re-read until the
+    letter is assembled; about 0.3-1 MB per page is held instead."""
+
+    data: bytes
+    filter: str  # "DCTDecode" or "FlateDecode"
+    width: int
+    height: int
+    bits: int
+    colour_space: str  # "DeviceGray" or "DeviceRGB"
+    dpi: float
+
+
+def encode_image(image: Image.Image, options: ImageOptions | None = None) -> EncodedImage:
+    """Compress a page for the PDF: JPEG for grey and colour, Flate for 1-bit (1 = white, as
+    in DeviceGray). Pure and thread-safe: Pillow and zlib release the GIL while encoding."""
+    options = options or ImageOptions()
     if image.mode == "1":
-        stream = pikepdf.Stream(pdf, b"")
-        stream.write(zlib.compress(image.tobytes(), 6), filter=pikepdf.Name.FlateDecode)
-        bits, colour_space = 1, pikepdf.Name.DeviceGray
-    else:
-        if image.mode not in ("L", "RGB"):
-            image = image.convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=options.jpeg_quality, optimize=False)
-        stream = pikepdf.Stream(pdf, b"")
-        stream.write(buffer.getvalue(), filter=pikepdf.Name.DCTDecode)
-        bits = 8
-        colour_space = pikepdf.Name.DeviceGray if image.mode == "L" else pikepdf.Name.DeviceRGB
+        data = zlib.compress(image.tobytes(), 6)
+        return EncodedImage(data, "FlateDecode", image.width, image.height, 1, "DeviceGray",
+                            _dpi(image))
+    converted = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    buffer = io.BytesIO()
+    converted.save(buffer, format="JPEG", quality=options.jpeg_quality, optimize=False)
+    colour_space = "DeviceGray" if converted.mode == "L" else "DeviceRGB"
+    return EncodedImage(buffer.getvalue(), "DCTDecode", image.width, image.height, 8,
+                        colour_space, _dpi(image))
+
+
+def _image_xobject(pdf: pikepdf.Pdf, encoded: EncodedImage) -> pikepdf.Stream:
+    stream = pikepdf.Stream(pdf, b"")
+    stream.write(encoded.data, filter=pikepdf.Name("/" + encoded.filter))
     stream.Type = pikepdf.Name.XObject
     stream.Subtype = pikepdf.Name.Image
-    stream.Width, stream.Height = image.size
-    stream.BitsPerComponent = bits
-    stream.ColorSpace = colour_space
+    stream.Width, stream.Height = encoded.width, encoded.height
+    stream.BitsPerComponent = encoded.bits
+    stream.ColorSpace = pikepdf.Name("/" + encoded.colour_space)
     return stream
+
+
+_STAMP_SIZE_PT = (150.0, 62.0)  # about 53 x 22 mm
+_STAMP_MARGIN_PT = 28.0  # 10 mm from the top and the right edge
+_STAMP_RED = (200, 30, 30)
+
+
+def _stamp_image(stamp: ReceiptStamp, dpi: float = 200) -> Image.Image:
+    width, height = (round(v * dpi / 72) for v in _STAMP_SIZE_PT)
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    border = max(2, round(dpi / 60))
+    draw.rectangle((0, 0, width - 1, height - 1), outline=_STAMP_RED, width=border)
+    sizes = (0.26, 0.30, 0.20)  # of the height, per line
+    y = height * 0.08
+    for line, share in zip(stamp.lines(), sizes, strict=True):
+        font = ImageFont.load_default(size=max(8, round(height * share)))
+        left, top, right, bottom = draw.textbbox((0, 0), line, font=font)
+        draw.text(((width - (right - left)) / 2 - left, y - top), line, fill=_STAMP_RED,
+                  font=font)
+        y += (bottom - top) + height * 0.08
+    return image
+
+
+def _stamp_annotation(
+    pdf: pikepdf.Pdf, stamp: ReceiptStamp, page_width: float, page_height: float
+) -> pikepdf.Object:
+    """A /Stamp annotation in the top right corner whose appearance is the stamp image."""
+    width, height = _STAMP_SIZE_PT
+    right = page_width - _STAMP_MARGIN_PT
+    top = page_height - _STAMP_MARGIN_PT
+    image = _stamp_image(stamp)
+    picture = pikepdf.Stream(pdf, b"")
+    picture.write(zlib.compress(image.tobytes(), 6), filter=pikepdf.Name.FlateDecode)
+    picture.Type, picture.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    picture.Width, picture.Height = image.size
+    picture.BitsPerComponent, picture.ColorSpace = 8, pikepdf.Name.DeviceRGB
+    appearance = pdf.make_stream(b"q %.2f 0 0 %.2f 0 0 cm /Im0 Do Q\n" % (width, height))
+    appearance.Type, appearance.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    appearance.BBox = [0, 0, width, height]
+    appearance.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=picture))
+    return pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Stamp,
+        Rect=[round(right - width, 2), round(top - height, 2), round(right, 2), round(top, 2)],
+        F=4,  # Print; PDF/A wants annotations printed, not hidden
+        Contents=pikepdf.String(stamp.text()),
+        T=pikepdf.String(stamp.office),
+        NM=pikepdf.String(f"eingang-{stamp.received_on.isoformat()}"),
+        AP=pikepdf.Dictionary(N=appearance),
+    ))
 
 
 def _hex_utf16(text: str) -> bytes:
@@ -237,15 +329,16 @@ def _set_metadata(pdf: pikepdf.Pdf, meta: PdfaMetadata) -> None:
 
 
 def write_pdfa(
-    pages: Iterable[tuple[Image.Image, PageOcr | None]],
+    pages: Iterable[tuple[Image.Image | EncodedImage, PageOcr | None]],
     out: str | Path | BinaryIO,
     metadata: PdfaMetadata,
     options: ImageOptions | None = None,
 ) -> int:
     """Write the pages as one searchable PDF/A-2b to ``out``; returns the page count.
 
-    ``pages`` yields each page image with its OCR result (None: image only, e.g. a page the
-    OCR gave up on). The page size follows from the image size and its ``info["dpi"]``.
+    ``pages`` yields each page image (or the :class:`EncodedImage` made from it) with its OCR
+    result (None: image only, e.g. a page the OCR gave up on). The page size follows from the
+    image size and its ``info["dpi"]``.
     OCR boxes must refer to this very image (OCR the straightened page, not the original).
     """
     options = options or ImageOptions()
@@ -253,11 +346,12 @@ def write_pdfa(
     font = None
     count = 0
     for image, ocr in pages:
-        scale = 72.0 / _dpi(image)
-        width, height = image.width * scale, image.height * scale
+        encoded = image if isinstance(image, EncodedImage) else encode_image(image, options)
+        scale = 72.0 / encoded.dpi
+        width, height = encoded.width * scale, encoded.height * scale
         content = b"q %.3f 0 0 %.3f 0 0 cm /Im0 Do Q\n" % (width, height)
         resources = pikepdf.Dictionary(
-            XObject=pikepdf.Dictionary(Im0=_image_xobject(pdf, image, options))
+            XObject=pikepdf.Dictionary(Im0=_image_xobject(pdf, encoded))
         )
         if ocr is not None and ocr.words:
             if font is None:
@@ -271,6 +365,8 @@ def write_pdfa(
             Resources=resources,
             Contents=pdf.make_stream(content),
         )
+        if count == 0 and metadata.receipt is not None:
+            page.Annots = [_stamp_annotation(pdf, metadata.receipt, width, height)]
         pdf.pages.append(pikepdf.Page(page))
         count += 1
     if not count:
@@ -290,7 +386,7 @@ def write_pdfa(
 
 
 def pdfa_bytes(
-    pages: Iterable[tuple[Image.Image, PageOcr | None]],
+    pages: Iterable[tuple[Image.Image | EncodedImage, PageOcr | None]],
     metadata: PdfaMetadata,
     options: ImageOptions | None = None,
 ) -> bytes:

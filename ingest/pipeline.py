@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -27,11 +26,17 @@ from dms.models import utcnow
 from dms.services import audit
 from dms.services.context import SYSTEM, Actor, App, Ctx
 from dms.services.references import next_number
-from ingest.filing import INGEST, file_letter, intake_case
+from ingest.filing import INGEST, Attachment, file_letter, intake_case
 from ingest.models import IntakeBatch, IntakeLetter
 from ingest.routing_adapter import RoutingProposal, propose_routing
+from ingest.signature_intake import check_incoming_signatures
+
+if TYPE_CHECKING:
+    from ingest.ocr.tesseract import PageOcr
+    from ingest.pdfa import EncodedImage
 
 SCAN_TYPES = ("application/pdf", "image/tiff", "image/jpeg", "image/png")
+EMAIL_TYPE = "message/rfc822"
 #: A PDF whose pages carry at least this many characters of text on average is born-digital.
 TEXT_LAYER_MIN_CHARS = 80
 MAILROOM_OFFICE = "10.1"
@@ -126,16 +131,24 @@ def process_batch(app: App, batch_id: int, *, jobs: int = 2) -> BatchResult:
         original = workdir / "original"
         with app.store.open(sha256) as stream, original.open("wb") as out:
             shutil.copyfileobj(stream, out, 1024 * 1024)
-        if _file_einvoice(app, batch_id, original):
+        if mime == EMAIL_TYPE:
+            pass  # an e-invoice attached to a mail is found among its attachments
+        elif _file_einvoice(app, batch_id, original):
             mime = "einvoice"
         elif mime not in SCAN_TYPES:
             raise InvalidInput(
                 f"Dateityp {mime} wird im Posteingang nicht verarbeitet; erlaubt sind PDF, TIFF,"
-                f" JPEG und PNG / file type {mime} is not accepted by the mailroom"
+                f" JPEG, PNG und E-Mails (.eml) / file type {mime} is not accepted by the"
+                " mailroom"
             )
-        text_layer = _text_layer(original) if mime == "application/pdf" else None
+        text_layer = born_digital_text(original) if mime == "application/pdf" else None
+        if text_layer is None and mime == "application/pdf" and _is_signed(original):
+            # a signed PDF is never split, OCR'd or rewritten, even with little text in it
+            text_layer = extract_text(original, mime, max_chars=2_000_000)
         if mime == "einvoice":
             pass
+        elif mime == EMAIL_TYPE:
+            _letter_from_email(app, batch_id, original, workdir, jobs)
         elif text_layer is not None:
             _letter_from_pdf(app, batch_id, original, text_layer)
         else:
@@ -154,15 +167,27 @@ def process_batch(app: App, batch_id: int, *, jobs: int = 2) -> BatchResult:
 
 def _file_einvoice(app: App, batch_id: int, original: Path) -> bool:
     """An e-invoice (XRechnung XML, ZUGFeRD PDF) takes the invoice path: kept as it is,
-    validated, filed into the invoice file of the office its Leitweg-ID names."""
+    validated, filed into the invoice file of the office its Leitweg-ID names, and entered
+    in the invoice register (with its PDF view, attachments and approval process). A resumed
+    batch finishes filing and registering; a scan batch with letters is not ours."""
     from ingest.einvoice_intake import examine_invoice, invoice_case
+    from ingest.invoice_register import register_filed
 
     with app.unit(INGEST) as ctx:
-        if _letters(ctx, batch_id):
-            return True
-        facts = examine_invoice(ctx, original)
-        if facts is None:
+        known = _letters(ctx, batch_id)
+        resumed = known[0].id if known else None
+        if known and (known[0].routing or {}).get("rule_id") != "e-invoice":
             return False
+        facts = None if known else examine_invoice(ctx, original)
+        if facts is None and resumed is None:
+            return False
+    if resumed is not None:  # a crash after the letter row: file and register it now
+        filed = send_letter(app, resumed, operator="poststelle", pdf_path=original)
+        assert filed.document_id is not None
+        register_filed(app, INGEST, filed.document_id, original, letter_id=resumed)
+        return True
+    assert facts is not None
+    with app.unit(INGEST) as ctx:
         batch = ctx.db.get(IntakeBatch, batch_id)
         assert batch is not None
         year = batch.received_on.year
@@ -184,7 +209,9 @@ def _file_einvoice(app: App, batch_id: int, original: Path) -> bool:
         ctx.db.add(letter)
         ctx.db.flush()
         letter_id = letter.id
-    send_letter(app, letter_id, operator="poststelle", pdf_path=original)
+    filed = send_letter(app, letter_id, operator="poststelle", pdf_path=original)
+    assert filed.document_id is not None
+    register_filed(app, INGEST, filed.document_id, original, letter_id=letter_id)
     return True
 
 
@@ -198,7 +225,13 @@ def quarantine(app: App, batch_id: int, reason: str) -> BatchResult:
         return _result(ctx, batch)
 
 
-def _text_layer(path: Path) -> ExtractedText | None:
+def _is_signed(path: Path) -> bool:
+    from ingest.signature_intake import looks_signed
+
+    return path.stat().st_size <= 256 * 1024 * 1024 and looks_signed(path.read_bytes())
+
+
+def born_digital_text(path: Path) -> ExtractedText | None:
     """The PDF's own text when it is born-digital (a usable text layer), else None; read
     once here and reused for the letter, so the PDF is not parsed again."""
     try:
@@ -263,11 +296,12 @@ def _letter_from_pdf(app: App, batch_id: int, original: Path, extracted: Extract
 
 def _letters_from_scan(app: App, batch_id: int, original: Path, workdir: Path, jobs: int) -> None:
     from ingest.pages import PageSettings, load_pages, process_pages
+    from ingest.pdfa import ImageOptions
 
     with app.unit(SYSTEM) as ctx:
         done = {letter.seq for letter in _letters(ctx, batch_id)}
     settings = PageSettings()
-    current: list[tuple[int, Path, Any, tuple[int, float]]] = []
+    current: list[_ScanPage] = []
     seq, total, blanks = 0, 0, 0
     routing_code: str | None = None
     confidences: list[float] = []
@@ -278,10 +312,11 @@ def _letters_from_scan(app: App, batch_id: int, original: Path, workdir: Path, j
             return
         seq += 1
         if seq not in done:
-            _scan_letter(app, batch_id, seq, current, routing_code, confidences)
+            _scan_letter(app, batch_id, seq, current, routing_code, confidences, workdir)
         current, confidences = [], []
 
-    for index, page in enumerate(process_pages(load_pages(original), settings, jobs=jobs)):
+    pages = process_pages(load_pages(original), settings, jobs=jobs, encode=ImageOptions())
+    for index, page in enumerate(pages):
         total += 1
         if page.kind == "blank":
             blanks += 1
@@ -290,9 +325,10 @@ def _letters_from_scan(app: App, batch_id: int, original: Path, workdir: Path, j
             flush()
             routing_code = page.separator.routing_code if page.separator else None
             continue
-        image_path = workdir / f"page-{index:05d}.png"
-        page.image.save(image_path, "PNG", compress_level=1)
-        current.append((index, image_path, page.ocr, (page.rotated, page.skew)))
+        # Only the page's compressed form (made in the worker) is kept for the letter's
+        # PDF/A; the decoded image is let go here, not saved and read back.
+        assert page.encoded is not None
+        current.append(_ScanPage(index, page.encoded, page.ocr, page.rotated, page.skew))
         if page.ocr is not None:
             confidences.append(page.ocr.mean_confidence)
     flush()
@@ -304,49 +340,54 @@ def _letters_from_scan(app: App, batch_id: int, original: Path, workdir: Path, j
         raise InvalidInput("Der Stapel enthält keine beschriebene Seite / no page with content")
 
 
+@dataclass(frozen=True)
+class _ScanPage:
+    """A prepared content page of a letter: batch index, PDF image, OCR, how it was turned."""
+
+    index: int
+    encoded: EncodedImage
+    ocr: PageOcr | None
+    rotated: int
+    skew: float
+
+
 def _scan_letter(
     app: App,
     batch_id: int,
     seq: int,
-    pages: list[tuple[int, Path, Any, tuple[int, float]]],
+    pages: list[_ScanPage],
     routing_code: str | None,
     confidences: list[float],
+    workdir: Path,
 ) -> None:
-    from PIL import Image
-
     from ingest.letter_pages import page_state
-    from ingest.pdfa import PdfaMetadata, write_pdfa
+    from ingest.pdfa import PdfaMetadata, ReceiptStamp, write_pdfa
 
     with app.unit(SYSTEM) as ctx:
         batch = ctx.db.get(IntakeBatch, batch_id)
         assert batch is not None
-        scan_sha = batch.sha256
+        scan_sha, received_on = batch.sha256, batch.received_on
 
-    def page_stream() -> Iterator[tuple[Any, Any]]:
-        for _, image_path, ocr, _turn in pages:
-            with Image.open(image_path) as image:
-                image.load()
-                yield image, ocr
-
-    text = "\f".join((ocr.text if ocr else "") for _, _, ocr, _ in pages)
-    pdf_path = pages[0][1].parent / f"letter-{seq}.pdf"
+    text = "\f".join((page.ocr.text if page.ocr else "") for page in pages)
+    pdf_path = workdir / f"letter-{seq}.pdf"
     write_pdfa(
-        page_stream(),
+        ((page.encoded, page.ocr) for page in pages),
         pdf_path,
         PdfaMetadata(
             title=f"Posteingang Stapel {batch_id}, Schriftstück {seq}",
             source=f"sha256:{scan_sha}",
             author="Poststelle",
+            receipt=ReceiptStamp(received_on),
         ),
     )
     mean = sum(confidences) / len(confidences) if confidences else None
     # Enough to rebuild the letter from the original scan (ingest.review: rotate, split, ...).
-    state = page_state(((i, turn[0], turn[1], ocr) for i, _, ocr, turn in pages), routing_code)
+    state = page_state(((p.index, p.rotated, p.skew, p.ocr) for p in pages), routing_code)
     _finish_letter(
         app,
         batch_id,
         seq,
-        [i for i, _, _, _ in pages],
+        [page.index for page in pages],
         text,
         routing_code,
         pdf_path,
@@ -409,14 +450,156 @@ def _finish_letter(
         )
         letter_id = letter.id
     if not proposal.needs_review:
-        try:
-            send_letter(app, letter_id, operator="poststelle", pdf_path=pdf_path)
-        except DmsError as exc:  # the letter is registered: it waits for review, with why
-            with app.unit(SYSTEM) as ctx:
-                letter = ctx.db.get(IntakeLetter, letter_id)
-                assert letter is not None
-                letter.needs_review = True
-                letter.reason = f"Automatisches Senden fehlgeschlagen: {exc.message}"
+        _send_or_review(app, letter_id, pdf_path)
+
+
+def _send_or_review(app: App, letter_id: int, pdf_path: Path) -> None:
+    """File a letter routed with confidence; if that fails, it waits for review, with why."""
+    try:
+        send_letter(app, letter_id, operator="poststelle", pdf_path=pdf_path)
+    except DmsError as exc:  # the letter is registered: it waits for review, with why
+        with app.unit(SYSTEM) as ctx:
+            letter = ctx.db.get(IntakeLetter, letter_id)
+            assert letter is not None
+            letter.needs_review = True
+            letter.reason = f"Automatisches Senden fehlgeschlagen: {exc.message}"
+
+
+def _letter_from_email(
+    app: App, batch_id: int, original: Path, workdir: Path, jobs: int
+) -> None:
+    """An e-mail is one letter: the original .eml is its main document (filed unchanged),
+    each attachment a further document of it (prepared by :mod:`ingest.email_letters`),
+    sender and letter date from the headers. An e-invoice among the attachments sends the
+    letter the invoice way, into the invoice file of the office its Leitweg-ID names."""
+    from ingest.einvoice_intake import InvoiceFacts, examine_invoice, invoice_case
+    from ingest.email_letters import prepare_attachment, read_email, write_attachment
+
+    with app.unit(SYSTEM) as ctx:
+        known = [(letter.id, letter.status == "review" and not letter.needs_review)
+                 for letter in _letters(ctx, batch_id)]
+    if known:  # resumed: a crash may have come before filing or before the invoice register
+        letter_id, unsent = known[0]
+        if unsent:
+            _send_or_review(app, letter_id, original)
+        register_email_invoices(app, letter_id, workdir)
+        return
+    mail = read_email(original, max_attachment_bytes=app.settings.max_upload_bytes)
+    tz = app.settings.tz
+    entries: list[dict[str, Any]] = []
+    texts = [mail.reading_text(tz)]
+    invoice: InvoiceFacts | None = None
+    for number, attachment in enumerate(mail.attachments, start=1):
+        path = write_attachment(attachment, workdir / f"attachment-{number}")
+        facts, note = None, None
+        if attachment.mime_type in ("application/pdf", "application/xml"):
+            with app.unit(INGEST) as ctx:
+                try:
+                    facts = examine_invoice(ctx, path)
+                except DmsError as exc:  # an unreadable invoice is still filed, unchanged
+                    note = f"E-Rechnung nicht lesbar: {exc.message}"
+        prepared = prepare_attachment(attachment, path, jobs=jobs, is_einvoice=facts is not None)
+        with prepared.path.open("rb") as handle:
+            blob = app.store.put(handle)
+        invoice = invoice or facts
+        entries.append({
+            "filename": prepared.filename,
+            "original_filename": attachment.filename,
+            "mime_type": attachment.mime_type,
+            "sha256": blob.sha256,
+            "original_sha256": prepared.original_sha256,
+            "method": prepared.method,
+            "pages": prepared.pages,
+            "ocr_confidence": prepared.ocr_confidence,
+            "note": prepared.note or note,
+            "einvoice": facts.summary if facts else None,
+            "title": (facts.summary.get("title") if facts else None) or attachment.filename,
+            "doc_type": "invoice" if facts else None,
+            "document_id": None,
+        })
+        if prepared.text.strip():
+            texts.append(f"--- Anhang: {attachment.filename} ---\n{prepared.text.strip()}")
+    text = "\n\n".join(texts)
+    with app.unit(INGEST) as ctx:
+        batch = ctx.db.get(IntakeBatch, batch_id)
+        assert batch is not None
+        if invoice is not None:
+            case = invoice_case(ctx, invoice.office_code, batch.received_on.year)
+            routing: dict[str, Any] = {
+                "office_code": invoice.office_code, "case_id": case.id,
+                "case_reference": case.reference, "assignee": None,
+                "candidate_group": invoice.office_code, "process_key": None,
+                "rule_id": "e-invoice", "confidence": 1.0,
+                "reason": "E-Mail mit " + invoice.reason, "needs_review": False}
+            extraction, needs_review = dict(invoice.summary), False
+        else:
+            proposal = propose_routing(ctx, text, None)
+            routing, extraction = proposal.as_dict(), dict(proposal.extraction)
+            needs_review = proposal.needs_review
+        for entry in entries:  # what the letter is about, for attachments that are letters
+            entry["doc_type"] = entry["doc_type"] or (
+                extraction.get("document_type") if entry["method"] in ("ocr", "text-layer")
+                else "other")
+        registered = extraction.get("sender") if extraction.get("sender_register_id") else None
+        day = mail.letter_date(tz)
+        extraction.update(
+            title=mail.subject or f"E-Mail von {mail.sender or 'unbekannt'}",
+            subject=mail.subject,
+            sender=registered or (extraction.get("sender") if invoice else None)
+            or mail.sender or extraction.get("sender"),
+            sender_address=mail.sender_address,
+            date=day.isoformat() if day else extraction.get("date"),
+            message_id=mail.message_id,
+        )
+        year = batch.received_on.year
+        number = next_number(ctx.db, f"register:{year}")
+        note = _transfer_note(batch, 1, batch.sha256, batch.sha256, {"method": "email"})
+        note["quality_check"] = (
+            "automatisch: E-Mail unverändert übernommen; Text aus "
+            + {"plain": "dem Textteil", "html": "dem HTML-Teil", "none": "keinem Textteil"}[
+                mail.body_kind]
+            + f"; {len(entries)} Anhang/Anhänge als eigene Dokumente"
+        )
+        note["email"] = {"from": mail.sender_address, "sender": mail.sender,
+                         "subject": mail.subject, "date": mail.sent_at.isoformat()
+                         if mail.sent_at else None, "message_id": mail.message_id,
+                         "to": mail.recipients, "attachments": len(entries)}
+        letter = IntakeLetter(
+            batch_id=batch_id, seq=1, register_number=f"PE-{year}-{number:06d}",
+            pages={"indexes": [0], "attachments": entries}, pdf_sha256=batch.sha256,
+            text=text[:2_000_000], ocr_confidence=None, extraction=extraction,
+            routing=routing, needs_review=needs_review, transfer_note=note,
+        )
+        ctx.db.add(letter)
+        ctx.db.flush()
+        audit.record(ctx, "intake.letter", "intake_letter", letter.id, after={
+            "register_number": letter.register_number, "batch": batch_id, "email": True,
+            "attachments": len(entries), "routing": routing.get("reason"),
+            "needs_review": needs_review})
+        letter_id = letter.id
+    if not needs_review:
+        _send_or_review(app, letter_id, original)
+    register_email_invoices(app, letter_id, workdir)
+
+
+def register_email_invoices(app: App, letter_id: int, workdir: Path) -> None:
+    """Enter each e-invoice attached to a filed e-mail in the invoice register, as an
+    e-invoice arriving on its own is (idempotent: a resumed batch registers once)."""
+    from ingest.invoice_register import register_filed
+
+    with app.unit(SYSTEM) as ctx:
+        letter = ctx.db.get(IntakeLetter, letter_id)
+        assert letter is not None
+        if letter.status != "filed":
+            return  # registered when it is sent after review
+        entries = [e for e in (letter.pages or {}).get("attachments") or []
+                   if e.get("einvoice") and e.get("document_id")]
+    for number, entry in enumerate(entries):
+        path = workdir / f"invoice-{number}" / entry["filename"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with app.store.open(entry["sha256"]) as stream, path.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1024 * 1024)
+        register_filed(app, INGEST, entry["document_id"], path, letter_id=letter_id)
 
 
 def _transfer_note(
@@ -482,15 +665,28 @@ def send_letter(
                 "assignee": routing.get("assignee"),
                 "registerNumber": letter.register_number,
             }
+            is_email = _method(letter) == "email"
+            entries = list((letter.pages or {}).get("attachments") or [])
+            if entries and workdir is None:
+                workdir = Path(tempfile.mkdtemp(prefix="dms-send-"))
+            attachments = [
+                _attachment(app, entry, workdir / f"attachment-{n}")  # type: ignore[operator]
+                for n, entry in enumerate(entries)
+            ]
+            if is_email:
+                suffix = ".eml"
+            elif letter.pdf_sha256 == batch.sha256:
+                suffix = Path(batch.source_name).suffix.lower() or ".pdf"
+            else:
+                suffix = ".pdf"
             filed = file_letter(
                 ctx,
                 source=pdf_path,
-                filename=letter.register_number + (
-                    Path(batch.source_name).suffix.lower() or ".pdf"
-                    if letter.pdf_sha256 == batch.sha256 else ".pdf"),
+                filename=letter.register_number + suffix,
                 title=extraction.get("title") or f"Eingang {letter.register_number}",
-                doc_type=extraction.get("document_type") or "letter",
+                doc_type="email" if is_email else extraction.get("document_type") or "letter",
                 received_on=batch.received_on,
+                letter_date=_iso_date(extraction.get("date")),
                 sender=extraction.get("sender"),
                 attributes={
                     "register_number": letter.register_number,
@@ -500,7 +696,12 @@ def send_letter(
                 case_id=case_id,
                 process_key=routing.get("process_key"),
                 process_variables=variables,
+                attachments=attachments,
             )
+            if entries:
+                letter.pages = {**letter.pages, "attachments": [
+                    {**entry, "document_id": document_id}
+                    for entry, document_id in zip(entries, filed.attachment_ids, strict=True)]}
             letter.status, letter.document_id, letter.case_id = (
                 "filed",
                 filed.document_id,
@@ -524,10 +725,47 @@ def send_letter(
                     "reason": routing.get("reason"),
                 },
             )
-            return letter
+            filed_ids = [filed.document_id, *filed.attachment_ids]
+        # after the commit: a signature check can never hold up or undo the filing
+        check_incoming_signatures(app, filed_ids)
+        return letter
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _method(letter: IntakeLetter) -> str | None:
+    """How the letter was made: ocr | text-layer | email | e-invoice, unchanged."""
+    return ((letter.transfer_note or {}).get("ocr") or {}).get("method") \
+        or (letter.transfer_note or {}).get("method")
+
+
+def _iso_date(value: object) -> date | None:
+    """The letter date kept as ISO text in the extraction, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _attachment(app: App, entry: dict[str, Any], folder: Path) -> Attachment:
+    """A prepared attachment of an e-mail letter, fetched from the store for filing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "attachment"
+    with app.store.open(entry["sha256"]) as stream, path.open("wb") as out:
+        shutil.copyfileobj(stream, out, 1024 * 1024)
+    return Attachment(
+        source=path,
+        filename=entry["filename"],
+        title=entry.get("title") or entry["filename"],
+        doc_type=entry.get("doc_type") or "other",
+        attributes={"original_filename": entry.get("original_filename"),
+                    "original_sha256": entry.get("original_sha256"),
+                    "method": entry.get("method"), "einvoice": entry.get("einvoice"),
+                    "note": entry.get("note")},
+    )
 
 
 def pending_batches(app: App, limit: int = 10) -> list[int]:

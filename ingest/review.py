@@ -830,7 +830,7 @@ def send(
 ) -> SendResult:
     """File the letter as proposed, or where mailroom staff corrected it to, and start its
     distribution process (through :func:`ingest.pipeline.send_letter`)."""
-    from ingest.pipeline import send_letter
+    from ingest.pipeline import register_email_invoices, send_letter
 
     require_mailroom(actor)
     with app.unit(actor) as ctx:
@@ -843,6 +843,8 @@ def send(
         override = _override(ctx, letter, correction) if correction else None
         before = dict(letter.routing or {})
     send_letter(app, letter_id, operator=actor.username, override=override)
+    with tempfile.TemporaryDirectory(prefix="dms-send-") as tmp:
+        register_email_invoices(app, letter_id, Path(tmp))  # an e-mail's e-invoices
     with app.unit(actor) as ctx:
         letter = _letter(ctx, letter_id)
         routing = letter.routing or {}
@@ -975,13 +977,14 @@ def _render_letters(
     scan_sha256: str,
     plans: list[tuple[str, list[_Page]]],
     workdir: Path,
+    received_on: date | None = None,
 ) -> list[_Built]:
     """Build each planned letter's PDF/A from the original scan and store it."""
     from PIL import Image
 
     from ingest.ocr import make_engine, require_languages
     from ingest.pages import PageSettings, load_pages
-    from ingest.pdfa import PdfaMetadata, write_pdfa
+    from ingest.pdfa import PdfaMetadata, ReceiptStamp, write_pdfa
 
     wanted = {page.index: page for _, pages in plans for page in pages}
     original = workdir / "original"
@@ -1034,7 +1037,8 @@ def _render_letters(
         write_pdfa(
             stream(),
             pdf_path,
-            PdfaMetadata(title=title, source=f"sha256:{scan_sha256}", author="Poststelle"),
+            PdfaMetadata(title=title, source=f"sha256:{scan_sha256}", author="Poststelle",
+                         receipt=ReceiptStamp(received_on) if received_on else None),
         )
         with pdf_path.open("rb") as handle:
             blob = app.store.put(handle)
@@ -1095,6 +1099,7 @@ class _Plan:
     removed: int | None = None  # merged away
     split_after: int | None = None  # the new letter follows this one
     titles: list[str] = field(default_factory=list)
+    received_on: date | None = None  # the batch's date of receipt, for the Eingangsstempel
 
 
 def _plan_edit(ctx: Ctx, letter_id: int, action: str, **args: Any) -> _Plan:
@@ -1107,7 +1112,8 @@ def _plan_edit(ctx: Ctx, letter_id: int, action: str, **args: Any) -> _Plan:
     pages = _pages(letter)
     routing_code = (letter.pages or {}).get("routing_code")
     plan = _Plan(
-        action, {}, [], {letter.id: letter.pdf_sha256}, batch.sha256, batch.id, routing_code
+        action, {}, [], {letter.id: letter.pdf_sha256}, batch.sha256, batch.id, routing_code,
+        received_on=batch.received_on,
     )
     if action == "rotate":
         degrees = int(args["degrees"])
@@ -1177,6 +1183,7 @@ def _edit(app: App, actor: Actor, letter_id: int, action: str, **args: Any) -> E
             plan.scan_sha256,
             [(title, pages) for title, (_, pages) in zip(plan.titles, plan.letters, strict=True)],
             workdir,
+            plan.received_on,
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

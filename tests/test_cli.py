@@ -27,7 +27,8 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     result = CliRunner().invoke(main, ["init", "--json"], env=env)
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
-    assert info["demo_users"] == ["admin", "post", "mueller", "weber", "schmidt"]
+    assert info["demo_users"] == ["admin", "post", "mueller", "weber", "schmidt", "koch",
+                                  "kaiser", "hoffmann"]
     return env
 
 

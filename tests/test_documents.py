@@ -147,3 +147,36 @@ def test_email_text_is_indexed(seeded: App, case_id: int, tmp_path: Path) -> Non
     assert added.version.mime_type == "message/rfc822"
     with seeded.unit(SYSTEM) as ctx:
         assert search(ctx, SearchQuery("Tragwerksplanung")).total == 1
+
+
+def test_bulk_prepare_then_rows_reports_duplicates_and_refusals(
+    seeded: App, case_id: int, tmp_path: Path
+) -> None:
+    """A bulk import stores files side by side first (no transaction), then writes rows."""
+    same_a = _write(tmp_path, "a.txt", b"Gleichlautende Eingabe")
+    same_b = _write(tmp_path, "b.txt", b"Gleichlautende Eingabe")
+    empty = _write(tmp_path, "c.txt", b"")
+    items = [(same_a, "a.txt"), (same_b, "b.txt"), (empty, "c.txt")]
+    first, second, refused = documents.prepare_many(seeded, items, workers=3)
+    assert isinstance(refused, InvalidInput)
+    assert isinstance(first, documents.Prepared) and isinstance(second, documents.Prepared)
+    assert first.sha256 == second.sha256 and not second.new_blob
+    with as_user(seeded, "mueller") as ctx:
+        a = documents.add_document(ctx, case_id=case_id, source=same_a, filename="a.txt",
+                                   prepared=first, index="queue")
+        b = documents.add_document(ctx, case_id=case_id, source=same_b, filename="b.txt",
+                                   prepared=second, index="queue")
+    assert [d.id for d in b.duplicates] == [a.document.id]
+    assert seeded.store.exists(first.sha256)
+
+
+def test_closed_case_is_refused_for_later_files_of_the_same_transaction(
+    seeded: App, case_id: int, tmp_path: Path
+) -> None:
+    """The write check is queried once per transaction and case, then re-checked in memory."""
+    path = _write(tmp_path, "n.txt", b"Nachtrag")
+    with as_user(seeded, "mueller") as ctx:
+        documents.add_document(ctx, case_id=case_id, source=path, filename="n.txt")
+        files.get_case(ctx, case_id).status = "closed"
+        with pytest.raises(Conflict, match="abgeschlossen"):
+            documents.add_document(ctx, case_id=case_id, source=path, filename="n2.txt")

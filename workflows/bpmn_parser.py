@@ -9,6 +9,14 @@
   sequential, over ``camunda:collection``/``camunda:elementVariable``, the standard
   ``loopDataInputRef``/``inputDataItem``, ``zeebe:loopCharacteristics``, or
   ``loopCardinality``, with a ``completionCondition``;
+- four-eyes (Vier-Augen-Prinzip) on a user task: the extension property ``fourEyes`` (in
+  Camunda Modeler: Properties > Extension properties; ``camunda:property`` or
+  ``zeebe:property``) lists, comma-separated, the ids of earlier user tasks of the same
+  process, e.g. ``<camunda:property name="fourEyes" value="Task_Factual,Task_Arithmetic"/>``.
+  Whoever completed one of them in the instance may not claim or complete this task, and the
+  inbox does not offer it to them. A property is what the modeler can draw and what Camunda
+  itself ignores, so the model deploys unchanged on both; an id that is not a user task of
+  the process is an error (a misspelt id would silently switch the control off);
 - service tasks naming a Python handler: ``camunda:type="external" camunda:topic="name"``,
   ``camunda:delegateExpression="${name}"``, ``zeebe:taskDefinition type="name"`` or
   ``dms:handler="name"`` (namespace :data:`DMS_NS`); input parameters; retry cycle;
@@ -336,6 +344,14 @@ def _split_list(text: str) -> list[str]:
         i += 1
     items.append("".join(current))
     return [s.strip() for s in items if s.strip()]
+
+
+#: Extension property of a user task naming the tasks whose completers are excluded.
+FOUR_EYES_PROPERTY = "fourEyes"
+
+
+def _split_ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 class _Draft:
@@ -834,6 +850,7 @@ class _ProcessParser:
             kw["due_date" if attr == "dueDate" else "follow_up_date"] = timer
         kw["form_fields"] = tuple(form_fields)
         kw["properties"] = properties
+        kw["four_eyes"] = tuple(_split_ids(properties.get(FOUR_EYES_PROPERTY, "")))
         kw["multi_instance"] = None
         for loop in loops:
             kw["multi_instance"] = self.multi_instance(el, loop)
@@ -1263,6 +1280,7 @@ class _ProcessParser:
                     boundary[target.id].append(d.id)
         self.check_flows(flows, incoming, outgoing, dangling)
         self.check_gateways(flows, outgoing)
+        self.check_four_eyes()
         self.check_scopes(flows, boundary, complete=complete)
         if len(self.doc.problems) > self.problems_before:
             return None
@@ -1290,6 +1308,21 @@ class _ProcessParser:
             warnings=tuple(self.warnings),
             **process_kw,
         )
+
+    def check_four_eyes(self) -> None:
+        """Every id a ``fourEyes`` property names is a user task of this process."""
+        for d in self.drafts.values():
+            for ref in d.kw.get("four_eyes", ()):
+                if ref in self.failed:
+                    continue  # its own problem is reported already
+                target = self.drafts.get(ref)
+                if target is None or target.cls is not UserTask or ref == d.id:
+                    self.problem(
+                        d.el,
+                        f"fourEyes nennt {ref!r}, das ist keine andere Benutzeraufgabe des "
+                        "Prozesses",
+                        f"fourEyes names {ref!r}, which is not another user task of the process",
+                    )
 
     def check_flows(
         self,

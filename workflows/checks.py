@@ -27,7 +27,7 @@ from workflows.spec import FlowNode, UserTask
 PROPERTY = "completionCheck"
 #: Modules of this package that register checks; imported on first use, so a check named by
 #: a shipped model is found even when nothing imported its module yet.
-BUILT_IN = ("workflows.cosign",)
+BUILT_IN = ("workflows.cosign", "workflows.invoice_approval")
 
 
 @dataclass

@@ -358,12 +358,29 @@ def _check_signing_authority(c: Completion) -> None:
         raise InvalidInput(f"Entscheidung {c.decision!r}: sign / decision must be sign")
     version = _current_version(c.ctx, c.instance.document_id)
     cosigned = variables.get("cosignedVersion")
+    if isinstance(cosigned, int):
+        version = _unsigned_version(c.ctx, c.instance.document_id, version)
     if version is not None and isinstance(cosigned, int) and version > cosigned:
         raise Conflict(f"Version {version} wurde nach der Mitzeichnung (Version {cosigned}) "
                        "angelegt; erst erneut mitzeichnen lassen / the document changed after "
                        "co-signing")
+    from workflows.signing_step import require_signature
+
+    require_signature(c.ctx, c.values)
     c.decision = SIGN
     c.values.update(signer=c.by, signedVersion=version)
+
+
+def _unsigned_version(ctx: Ctx, document_id: int | None, number: int | None) -> int | None:
+    """The version whose content `number` carries: a version that only adds a signature or
+    seal to the one before (Version.signature_of) stands for that one."""
+    if document_id is None or number is None:
+        return number
+    versions = {v.number: v.signature_of for v in ctx.db.scalars(
+        select(Version).where(Version.document_id == document_id))}
+    while versions.get(number) is not None:
+        number = versions[number]
+    return number
 
 
 # --- a new version invalidates co-signatures ------------------------------------------------
@@ -375,6 +392,8 @@ def _version_of(entry: Any) -> int:
 
 
 def _on_version_added(ctx: Ctx, document: Document, version: Version) -> None:
+    if version.signature_of is not None:
+        return  # a signature or seal on the same content: what was co-signed still stands
     for instance in ctx.db.scalars(
         select(ProcessInstance)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)

@@ -19,12 +19,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 
 from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.models import utcnow
 from dms.services import audit
 from dms.services.context import Ctx
+from workflows import four_eyes, offers
 from workflows.bpmn_parser import parse_bpmn
 from workflows.handlers import HandlerCall, lookup
 from workflows.models import (
@@ -176,9 +177,25 @@ def _start(ctx: Ctx, definition: ProcessDefinition, variables: dict[str, Any],
 # --- continuing after tasks and jobs --------------------------------------------------------
 
 
-def task_completed(ctx: Ctx, task: Task, variables: dict[str, Any]) -> None:
-    """Called by workflows.tasks.complete within its transaction."""
-    run = _Run.locked(ctx, task.instance_id)
+def lock_instance(ctx: Ctx, instance_id: int) -> ProcessInstance:
+    """The instance row, locked for this transaction (SELECT ... FOR UPDATE on PostgreSQL;
+    SQLite serialises writers) and read fresh; Conflict when it no longer runs."""
+    instance = ctx.db.execute(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if instance is None:
+        raise NotFound(f"Prozessinstanz {instance_id} nicht gefunden / instance not found")
+    if instance.status != "running":
+        raise Conflict(f"Prozessinstanz {instance_id} läuft nicht mehr / not running")
+    return instance
+
+
+def task_completed(ctx: Ctx, task: Task, variables: dict[str, Any], *,
+                   locked: ProcessInstance | None = None) -> None:
+    """Called by workflows.tasks.complete within its transaction; `locked` is the instance
+    when the caller has already locked it with lock_instance (saves reading it twice)."""
+    run = _Run.locked(ctx, task.instance_id, locked)
     run.set_variables(variables, scope_id=0)
     run.history("task.completed", task.element_id, {"task": task.id, "by": task.completed_by})
     execution = run.execs.get(task.execution_id or -1)
@@ -245,6 +262,7 @@ def cancel(ctx: Ctx, instance_id: int, reason: str) -> ProcessInstance:
         run.remove(ex)
     run.instance.status, run.instance.ended_at = "cancelled", utcnow()
     run.history("cancelled", None, {"reason": reason})
+    run.write_history()
     audit.record(ctx, "process.end", "process_instance", instance_id,
                  after={"status": "cancelled", "reason": reason})
     ctx.db.flush()
@@ -258,6 +276,7 @@ def set_variables(ctx: Ctx, instance_id: int, values: dict[str, Any], *,
     run = _Run.locked(ctx, instance_id)
     run.set_variables(values, scope_id=0)
     run.history("variables", None, {"names": sorted(values), "reason": reason})
+    run.write_history()
     ctx.db.flush()
 
 
@@ -298,6 +317,7 @@ class _Run:
         self.execs: dict[int, Execution] = {}
         self.vars: dict[int, dict[str, Any]] = {}
         self.var_rows: dict[tuple[int, str], Variable] = {}
+        self.pending_history: list[dict[str, Any]] = []
         if not self.fresh:
             db = self.ctx.db
             for ex in db.scalars(select(Execution).where(
@@ -308,23 +328,51 @@ class _Run:
                 self.var_rows[(row.scope_id, row.name)] = row
 
     @classmethod
-    def locked(cls, ctx: Ctx, instance_id: int) -> _Run:
-        instance = ctx.db.execute(
-            select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if instance is None:
-            raise NotFound(f"Prozessinstanz {instance_id} nicht gefunden / instance not found")
-        if instance.status != "running":
+    def locked(cls, ctx: Ctx, instance_id: int, instance: ProcessInstance | None = None
+               ) -> _Run:
+        if instance is None or instance.id != instance_id:
+            instance = lock_instance(ctx, instance_id)
+        elif instance.status != "running":
             raise Conflict(f"Prozessinstanz {instance_id} läuft nicht mehr / not running")
         return cls(ctx, instance, spec_of(ctx, instance.definition_id))
 
     # -- bookkeeping
 
     def history(self, event: str, element_id: str | None, details: dict[str, Any] | None) -> None:
-        self.ctx.db.add(HistoryEntry(instance_id=self.instance.id, event=event,
-                                     element_id=element_id, actor=self.ctx.actor.username,
-                                     details=details))
+        """Kept in order and written in one multi-row INSERT by write_history (at the end of
+        every engine operation), instead of one ORM object and flush each."""
+        self.pending_history.append({
+            "instance_id": self.instance.id, "at": utcnow(), "event": event,
+            "element_id": element_id, "actor": self.ctx.actor.username, "details": details,
+        })
+
+    def write_history(self) -> None:
+        if self.pending_history:
+            rows, self.pending_history = self.pending_history, []
+            # render_nulls: rows with and without an element id go in the same statement
+            self.ctx.db.execute(insert(HistoryEntry).execution_options(render_nulls=True), rows)
+
+    def may_hold_open_task(self, ex: Execution) -> bool:
+        """Whether an open task can wait at this token: it waits at a user task."""
+        element = self.spec.elements.get(ex.element_id)
+        return ex.state == "waiting" and (element is None or isinstance(element, UserTask))
+
+    def may_have_jobs(self, ex: Execution) -> bool:
+        """Whether a job row can point at this token: it waits at a service task or timer,
+        or at an activity with boundary timers. A token at a plain user task, a gateway or
+        an event without timers has none, so its removal needs no DELETE on wf_jobs."""
+        element = self.spec.elements.get(ex.element_id)
+        if element is None or self.spec.boundary_events(element.id):
+            return True
+        return not isinstance(element, UserTask | ExclusiveGateway | ParallelGateway
+                              | StartEvent | EndEvent)
+
+    def may_offer(self, ex: Execution) -> bool:
+        """Whether a task waiting at this token can have candidate rows (a user task
+        naming candidate users or groups); other tokens cost no statement on removal."""
+        element = self.spec.elements.get(ex.element_id)
+        return isinstance(element, UserTask) and bool(
+            element.candidate_users or element.candidate_groups)
 
     def new_execution(self, parent_id: int | None, element_id: str, state: str, *,
                       is_scope: bool = False, loop_index: int | None = None) -> Execution:
@@ -367,19 +415,31 @@ class _Run:
     def children(self, scope: Execution) -> list[Execution]:
         return [e for e in self.execs.values() if e.parent_id == scope.id]
 
+    def descendants(self, scope: Execution) -> list[Execution]:
+        found = self.children(scope)
+        for child in list(found):
+            found.extend(self.descendants(child))
+        return found
+
     def remove(self, ex: Execution) -> None:
         """Delete a token or scope with everything below it; open tasks are cancelled."""
         for child in self.children(ex):
             self.remove(child)
         now = utcnow()
-        self.ctx.db.execute(  # one statement: open tasks are cancelled, all are detached
-            update(Task).where(Task.execution_id == ex.id).values(
-                status=case((Task.status == "open", "cancelled"), else_=Task.status),
-                completed_at=case((Task.status == "open", now), else_=Task.completed_at),
-                execution_id=None,
+        if self.may_offer(ex):  # its open task leaves the candidates' inbox first
+            offers.withdraw(self.ctx.db, offers.open_task_ids([ex.id]))
+        if self.may_hold_open_task(ex):
+            self.ctx.db.execute(  # one statement: open tasks are cancelled, all are detached
+                update(Task).where(Task.execution_id == ex.id).values(
+                    status=case((Task.status == "open", "cancelled"), else_=Task.status),
+                    completed_at=case((Task.status == "open", now), else_=Task.completed_at),
+                    execution_id=None,
+                )
             )
-        )
-        self.ctx.db.execute(delete(Job).where(Job.execution_id == ex.id))
+        # else: no open task waits here; completed tasks that still name this token are
+        # detached by the foreign key (ON DELETE SET NULL, enforced on SQLite too)
+        if self.may_have_jobs(ex):
+            self.ctx.db.execute(delete(Job).where(Job.execution_id == ex.id))
         for key in [k for k in self.var_rows if k[0] == ex.id]:
             self.ctx.db.delete(self.var_rows.pop(key))
         self.vars.pop(ex.id, None)
@@ -393,6 +453,7 @@ class _Run:
             ex = self.queue.popleft()
             if ex.id in self.execs and ex.state == "active":
                 self.enter(ex)
+        self.write_history()
         self.ctx.db.flush()
 
     def enter(self, ex: Execution) -> None:
@@ -509,7 +570,9 @@ class _Run:
         self.activity_done(scope, element)
 
     def activity_done(self, ex: Execution, element: FlowNode) -> None:
-        self.ctx.db.execute(delete(Job).where(Job.execution_id == ex.id, Job.kind == "boundary"))
+        if self.spec.boundary_events(element.id):
+            self.ctx.db.execute(delete(Job).where(Job.execution_id == ex.id,
+                                                  Job.kind == "boundary"))
         for child in self.children(ex):
             self.remove(child)
         ex.is_scope, ex.state = False, "active"
@@ -547,11 +610,16 @@ class _Run:
         )
         self.ctx.db.add(task)
         self.ctx.db.flush()
+        offered, due_at = task.assignee is None, task.due_at
         for user in element.candidate_users_for(variables):
-            self.ctx.db.add(TaskCandidate(task_id=task.id, kind="user", value=user))
+            self.ctx.db.add(TaskCandidate(task_id=task.id, kind="user", value=user,
+                                          offered=offered, due_at=due_at))
         for group in element.candidate_groups_for(variables):
-            self.ctx.db.add(TaskCandidate(task_id=task.id, kind="group", value=group))
-        self.history("task.created", element.id, {"task": task.id, "assignee": task.assignee})
+            self.ctx.db.add(TaskCandidate(task_id=task.id, kind="group", value=group,
+                                          offered=offered, due_at=due_at))
+        excluded = four_eyes.record_exclusions(self.ctx.db, task, element)
+        self.history("task.created", element.id, {"task": task.id, "assignee": task.assignee,
+                                                   **({"excluded": excluded} if excluded else {})})
         audit.record(self.ctx, "task.create", "task", task.id, after={
             "instance": self.instance.id, "element": element.id, "name": task.name,
             "assignee": task.assignee, "due": due,
@@ -636,6 +704,7 @@ class _Run:
         if boundary.cancel_activity:
             for child in self.children(ex):
                 self.remove(child)
+            offers.withdraw(self.ctx.db, offers.open_task_ids([ex.id]))
             self.ctx.db.execute(
                 update(Task).where(Task.execution_id == ex.id, Task.status == "open")
                 .values(status="cancelled", completed_at=utcnow())
@@ -644,8 +713,9 @@ class _Run:
             ex.is_scope, ex.state, ex.element_id = False, "active", boundary.id
             self.leave(ex, boundary)
             return
-        # non-interrupting: the activity goes on, flagged; a new token follows the boundary
-        waiting = [ex.id, *(c.id for c in self.children(ex))]
+        # non-interrupting: the activity goes on, flagged (with every task inside it, also
+        # those of a subprocess or multi-instance body); a new token follows the boundary
+        waiting = [ex.id, *(d.id for d in self.descendants(ex))]
         self.ctx.db.execute(update(Task).where(Task.execution_id.in_(waiting),
                                                Task.status == "open").values(escalated=True))
         fired = int(job.repeat or "0") + 1
@@ -659,6 +729,7 @@ class _Run:
         self.leave(token, boundary)
 
     def run_service(self, ex: Execution, element: ServiceTask) -> None:
+        self.write_history()  # a handler may add its own notes (engine.note): keep the order
         variables = self.variables_for(ex)
         variables.update(element.inputs_for(variables))
         result = lookup(element.handler)(HandlerCall(

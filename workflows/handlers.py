@@ -38,7 +38,17 @@ class UnknownHandler(LookupError):
     pass
 
 
+#: Modules of this package that register handlers; imported on first miss, so a handler a
+#: shipped model names is found by a worker that never imported its module.
+BUILT_IN = ("workflows.invoice_approval", "workflows.signing_step")
+
+
 def lookup(name: str) -> Handler:
+    if name not in HANDLERS:
+        import importlib
+
+        for module in BUILT_IN:
+            importlib.import_module(module)
     try:
         return HANDLERS[name]
     except KeyError:
@@ -46,16 +56,6 @@ def lookup(name: str) -> Handler:
             f"Kein Handler namens {name!r} registriert / no handler registered under this name;"
             f" bekannt / known: {', '.join(sorted(HANDLERS))}"
         ) from None
-
-
-@handler("sign-document")
-def sign_document(call: HandlerCall) -> dict[str, Any]:
-    """Hook for the final signature (Schlusszeichnung). Until the signatures capability lands
-    the approval itself is the signature: we record it, the document stays as it is."""
-    audit.record(call.ctx, "document.sign", "document", call.document_id or "-", after={
-        "instance": call.instance_id, "method": "approval", "signer": call.variables.get("signer"),
-    })
-    return {"signed": True, "signatureMethod": "approval"}
 
 
 @handler("file-away")

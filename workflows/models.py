@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dms.models.base import Base, utcnow
@@ -49,6 +58,9 @@ class Execution(Base):
     """A token, or a scope (process, embedded subprocess, multi-instance body) holding tokens."""
 
     __tablename__ = "wf_executions"
+    # a scope's children and a token's jobs also go by ON DELETE CASCADE, so the ORM may find
+    # fewer rows to delete than it queued: expected, not an error
+    __mapper_args__ = {"confirm_deleted_rows": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(
@@ -87,6 +99,10 @@ class Task(Base):
     __table_args__ = (
         Index("ix_wf_tasks_assignee_open", "assignee", "status"),
         Index("ix_wf_tasks_status_due", "status", "due_at"),
+        # the inbox's own and deputised tasks: one index range per person, already in
+        # due-date order (NULLS LAST is the ascending default on PostgreSQL), open ones only
+        Index("ix_wf_tasks_open_assignee_due", "assignee", "due_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,19 +135,46 @@ class TaskCandidate(Base):
     """Who may claim an unassigned task: a user name or a group (group name or office code)."""
 
     __tablename__ = "wf_task_candidates"
-    __table_args__ = (Index("ix_wf_task_candidates_lookup", "kind", "value", "task_id"),)
+    __table_args__ = (
+        Index("ix_wf_task_candidates_lookup", "kind", "value", "task_id"),
+        # the inbox's offered tasks (group / candidate user): a covering range per group in
+        # due-date order, over the rows still offered only
+        Index("ix_wf_task_candidates_offered_due", "kind", "value", "due_at", "task_id",
+              postgresql_where=text("offered"), sqlite_where=text("offered")),
+    )
 
     task_id: Mapped[int] = mapped_column(
         ForeignKey("wf_tasks.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # user | group
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Denormalised from the task (kept by workflows.offers) so that the inbox reads one
+    # index and never the task table to find a group's open, unclaimed tasks: "offered" is
+    # the task's status == "open" and assignee IS NULL (angeboten, nicht übernommen).
+    offered: Mapped[bool] = mapped_column(default=True, server_default=true())
+    due_at: Mapped[datetime | None]
+
+
+class TaskExclusion(Base):
+    """Four-eyes (Vier-Augen-Prinzip): a person who may not claim or complete this task,
+    because they completed an earlier task the model names (``fourEyes``). Written when the
+    task is created, so the inbox can leave the task out with one indexed lookup."""
+
+    __tablename__ = "wf_task_exclusions"
+    __table_args__ = (Index("ix_wf_task_exclusions_user", "username", "task_id"),)
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("wf_tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_task_id: Mapped[int | None]  # the completed task that excludes them
 
 
 class Job(Base):
     """Work for `dms worker`: a service task to run or a timer to fire, claimed exactly once."""
 
     __tablename__ = "wf_jobs"
+    __mapper_args__ = {"confirm_deleted_rows": False}  # see Execution
     __table_args__ = (Index("ix_wf_jobs_pending", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

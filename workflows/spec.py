@@ -260,6 +260,9 @@ class UserTask(Activity):
     or ``duration`` (a duration counts from task creation): use ``first_due(created_at, ...)``.
     ``properties`` are Camunda/Zeebe extension properties (free key/value pairs), e.g.
     ``{"taskType": "information"}`` for Kenntnisnahme.
+    ``four_eyes`` (Vier-Augen-Prinzip) are ids of earlier user tasks of the same process:
+    whoever completed one of them in this instance may neither claim nor complete this task,
+    and the inbox does not offer it to them (extension property ``fourEyes``, see the parser).
     """
 
     kind: ClassVar[str] = "userTask"
@@ -273,6 +276,7 @@ class UserTask(Activity):
     form_fields: tuple[FormField, ...] = ()
     multi_instance: MultiInstance | None = None
     properties: Mapping[str, str] = field(default_factory=dict, hash=False)
+    four_eyes: tuple[str, ...] = ()
 
     def assignee_for(self, variables: Mapping[str, Any], *, strict: bool = True) -> str | None:
         """The assignee for these variables, or None (empty string and null count as none)."""

@@ -14,7 +14,7 @@ from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.models import User, utcnow
 from dms.services import audit
 from dms.services.context import Ctx
-from workflows import checks
+from workflows import checks, four_eyes, offers
 from workflows.identity import Reach, reach_of
 from workflows.inbox import explain
 from workflows.models import ProcessDefinition, ProcessInstance, Task, TaskCandidate
@@ -50,10 +50,17 @@ def _may_work(reach: Reach, task: Task) -> bool:
     return task.assignee == reach.username or task.assignee in reach.absent_usernames
 
 
-def _load(ctx: Ctx, task_id: int) -> tuple[Task, Reach, list[tuple[str, str]]]:
+def _load(ctx: Ctx, task_id: int, *, own_is_enough: bool = False
+          ) -> tuple[Task, Reach, list[tuple[str, str]]]:
+    """The task, the actor's reach and the task's candidates; NotFound when the actor may
+    not see it. With own_is_enough, one's own task comes back with a bare reach and no
+    candidates (for completing it: visible and workable whatever one's groups and deputies
+    are, and no longer offered to anyone), which spares four queries per engine step."""
     task = ctx.db.get(Task, task_id)
     if task is None:
         raise NotFound(f"Aufgabe {task_id} nicht gefunden / task not found")
+    if own_is_enough and task.assignee is not None and task.assignee == ctx.actor.username:
+        return task, Reach(ctx.actor.username, frozenset(), ()), []
     reach = reach_of(ctx.db, ctx.actor)
     candidates = _candidates(ctx, task.id)
     visible = (
@@ -75,10 +82,15 @@ def get_task(ctx: Ctx, task_id: int) -> TaskView:
     open_ = task.status == "open"
     offered = task.assignee is None and _offered_to(reach, candidates)
     element = element_of(ctx, task, instance)
+    if four_eyes.earlier_step(ctx.db, task, element, reach.username) is not None:
+        offered = False  # four-eyes: shown, but neither to claim nor to complete
+        may_work = False
+    else:
+        may_work = _may_work(reach, task)
     return TaskView(
         task=task, reason=explain(task, reach, candidates)[1], candidates=candidates,
         process_name=name, instance=instance,
-        can_complete=open_ and (_may_work(reach, task) or offered),
+        can_complete=open_ and (may_work or offered),
         can_claim=open_ and offered,
         decisions=checks.decisions_for(element),
         hidden_fields=checks.hidden_fields_for(element),
@@ -107,7 +119,10 @@ def claim(ctx: Ctx, task_id: int) -> Task:
         raise Conflict(f"Aufgabe ist bereits {task.assignee} zugewiesen / already assigned")
     if not _offered_to(reach, candidates) and not ctx.actor.is_admin:
         raise PermissionDenied("Aufgabe ist Ihnen nicht angeboten / not offered to you")
+    four_eyes.refuse_if_excluded(ctx.db, task, element_of(ctx, task), reach.username,
+                                 what="übernehmen")
     task.assignee = reach.username
+    offers.refresh(ctx.db, task)
     _event(ctx, task, "task.claim", after={"assignee": task.assignee})
     return task
 
@@ -121,6 +136,7 @@ def release(ctx: Ctx, task_id: int) -> Task:
         raise Conflict("Aufgabe hat keine Gruppe, an die sie zurückgehen kann / no group to "
                        "return the task to; forward it instead")
     task.assignee = None
+    offers.refresh(ctx.db, task)
     _event(ctx, task, "task.release", before={"assignee": reach.username})
     return task
 
@@ -135,8 +151,11 @@ def forward(ctx: Ctx, task_id: int, to_username: str, remark: str | None = None)
     target = ctx.db.scalar(select(User).where(User.username == to_username.strip().lower()))
     if target is None or not target.active:
         raise InvalidInput(f"Unbekannte Person {to_username!r} / unknown user")
+    four_eyes.refuse_if_excluded(ctx.db, task, element_of(ctx, task), target.username,
+                                 what="übernehmen")
     before = task.assignee
     task.assignee, task.delegated_from = target.username, reach.username
+    offers.refresh(ctx.db, task)
     _event(ctx, task, "task.forward", before={"assignee": before},
            after={"assignee": target.username, "remark": remark})
     return task
@@ -147,9 +166,9 @@ def complete(
     decision: str | None = None, remark: str | None = None,
 ) -> Task:
     """Complete and let the engine take the next step, in this same transaction."""
-    from workflows.engine import task_completed
+    from workflows.engine import lock_instance, task_completed
 
-    task, reach, candidates = _load(ctx, task_id)
+    task, reach, candidates = _load(ctx, task_id, own_is_enough=True)
     _require_open(task)
     offered = task.assignee is None and _offered_to(reach, candidates)
     if not (_may_work(reach, task) or offered):
@@ -161,9 +180,12 @@ def complete(
             values[form_field["id"]] = form_field["default"]
     if remark and any(f["id"] == "remark" for f in fields) and not values.get("remark"):
         values["remark"] = remark  # the remark box is the form's remark field
-    instance = ctx.db.get(ProcessInstance, task.instance_id)
-    assert instance is not None
+    instance = lock_instance(ctx, task.instance_id)  # the engine step below runs under it
+    # someone may have completed it while we waited for the lock: read its state again
+    ctx.db.refresh(task, ["status", "assignee"])
+    _require_open(task)
     element = element_of(ctx, task, instance)
+    four_eyes.refuse_if_excluded(ctx.db, task, element, reach.username, what="abschließen")
     if checks.names_for(element):
         completion = checks.Completion(
             ctx=ctx, task=task, instance=instance, element=element, by=reach.username,
@@ -178,11 +200,13 @@ def complete(
     task.decision, task.remark = decision, remark
     if task.assignee is None:
         task.assignee = reach.username
+    if candidates:
+        offers.refresh(ctx.db, task)
     _event(ctx, task, "task.complete", after={
         "decision": decision, "remark": remark, "variables": values,
         "on_behalf_of": task.assignee if task.assignee != reach.username else None,
     })
-    task_completed(ctx, task, values)
+    task_completed(ctx, task, values, locked=instance)
     return task
 
 

@@ -49,6 +49,18 @@ def housekeeping(app_key: str) -> None:
         sweep(older_than_seconds=24 * 3600)
 
 
+def index_texts(app_key: str) -> None:
+    """Texts still queued after imports (dms.services.text_queue), a bounded share per tick
+    so that due jobs and timers are not kept waiting behind a large import."""
+    from dms.services import text_queue
+
+    app = _APPS.get(app_key)
+    if app is not None:
+        done = text_queue.process(app, limit=50)
+        if done:
+            log.info("%d Texte indiziert / texts indexed", done)
+
+
 def build_scheduler(
     app: App, poll_seconds: float, extra: list[tuple[str, Callable[[], object]]] | None = None
 ) -> BackgroundScheduler:
@@ -65,6 +77,8 @@ def build_scheduler(
                       id="dms-poll-jobs", replace_existing=True)
     scheduler.add_job(housekeeping, "interval", hours=1, args=[key],
                       id="dms-housekeeping", replace_existing=True)
+    scheduler.add_job(index_texts, "interval", seconds=poll_seconds, args=[key],
+                      id="dms-text-queue", replace_existing=True)
     for name, function in extra or []:  # in-memory: sources re-register at every start
         scheduler.add_job(function, "interval", seconds=poll_seconds, id=f"dms-extra-{name}",
                           jobstore="memory", replace_existing=True)

@@ -24,7 +24,10 @@ def register(main: click.Group, state: Any, json_option: Any) -> None:
     @json_option
     def ingest(paths: tuple[Path, ...], wait: bool, received_on: str | None,
                device: str | None, operator: str | None, as_json: bool) -> None:
-        """Scans in den Posteingang übernehmen (PDF, TIFF, JPEG, PNG)."""
+        """Scans und E-Mails in den Posteingang übernehmen (PDF, TIFF, JPEG, PNG, .eml).
+
+        Eine E-Mail ist ein Schriftstück: die .eml wird unverändert abgelegt, jeder Anhang
+        als weiteres Dokument desselben Vorgangs."""
         from ingest.pipeline import process_batch, receive
 
         app = state().app

@@ -181,39 +181,84 @@ def _in_process_worker(app: App) -> Any:
 @click.option("--case", "case_ref", required=True, help="Aktenzeichen des Vorgangs")
 @click.option("--type", "doc_type", default=None, help="Dokumentart (letter, invoice, ...)")
 @click.option("--title", default=None, help="Titel (sonst der Dateiname)")
+@click.option("--batch", default=50, show_default=True,
+              help="Dateien je Transaktion (jede Datei für sich ganz oder gar nicht)")
+@click.option("--no-index", is_flag=True,
+              help="Texte nicht sofort lesen; das erledigt der Worker (dms worker/serve)")
 @json_option
 def import_(
-    paths: tuple[Path, ...], case_ref: str, doc_type: str | None, title: str | None, as_json: bool
+    paths: tuple[Path, ...],
+    case_ref: str,
+    doc_type: str | None,
+    title: str | None,
+    batch: int,
+    no_index: bool,
+    as_json: bool,
 ) -> None:
-    """Dateien als Dokumente in einen Vorgang übernehmen; jede Datei für sich."""
+    """Dateien als Dokumente in einen Vorgang übernehmen; jede Datei für sich.
+
+    Files are committed in groups of --batch: each file is all-or-nothing (its own savepoint;
+    a refused file has no rows), and a crash loses at most the group not yet committed (those
+    files are not in the e-file, their stored bytes are orphans `dms fsck --repair` sweeps;
+    importing them again is safe). Texts are read for search after all files are in (or by
+    the worker, with --no-index).
+    """
+    from dms.services import text_queue
+
     state, results, failed = _state(), [], 0
-    for path in paths:
+    for start in range(0, len(paths), max(1, batch)):
+        group = paths[start : start + max(1, batch)]
         try:
-            if not path.is_file():
-                raise InvalidInput(f"{path}: keine lesbare Datei / not a readable file")
             with state.unit() as ctx:
                 case = files.case_by_reference(ctx, case_ref)
-                added = documents.add_document(
-                    ctx,
-                    case_id=case.id,
-                    source=path,
-                    filename=path.name,
-                    title=title,
-                    doc_type=doc_type,
-                )
-                results.append(
-                    {
-                        "path": str(path),
-                        "ok": True,
-                        "document_id": added.document.id,
-                        "sha256": added.version.sha256,
-                        "mime_type": added.version.mime_type,
-                        "duplicates": [d.id for d in added.duplicates],
-                    }
-                )
-        except DmsError as exc:
-            failed += 1
-            results.append({"path": str(path), "ok": False, "error": exc.message})
+                files.writable_case(ctx, case.id)
+                case_id = case.id
+        except DmsError as exc:  # reported per file, like any other reason
+            failed += len(group)
+            results += [{"path": str(p), "ok": False, "error": exc.message} for p in group]
+            continue
+        # Vet and store the group's files side by side, outside any transaction ...
+        readable = [p for p in group if p.is_file()]
+        prepared = dict(
+            zip(readable, documents.prepare_many(state.app, [(p, p.name) for p in readable]),
+                strict=True)
+        )
+        # ... then write their rows in one transaction, each file in its own savepoint.
+        with state.unit() as ctx:
+            for path in group:
+                try:
+                    ready = prepared.get(path)
+                    if ready is None:
+                        raise InvalidInput(f"{path}: keine lesbare Datei / not a readable file")
+                    if isinstance(ready, DmsError):
+                        raise ready
+                    with ctx.db.begin_nested():
+                        added = documents.add_document(
+                            ctx,
+                            case_id=case_id,
+                            source=path,
+                            filename=path.name,
+                            title=title,
+                            doc_type=doc_type,
+                            index="queue",
+                            prepared=ready,
+                        )
+                    results.append(
+                        {
+                            "path": str(path),
+                            "ok": True,
+                            "document_id": added.document.id,
+                            "sha256": added.version.sha256,
+                            "mime_type": added.version.mime_type,
+                            "duplicates": [d.id for d in added.duplicates],
+                        }
+                    )
+                except DmsError as exc:
+                    failed += 1
+                    results.append({"path": str(path), "ok": False, "error": exc.message})
+    imported = [r["document_id"] for r in results if r["ok"]]
+    if imported and not no_index:
+        text_queue.process(state.app, document_ids=imported)
     if as_json:
         emit_json(results)
     else:
@@ -225,6 +270,8 @@ def import_(
                 click.echo(f"OK     {r['path']} -> Dokument {r['document_id']}{dup}")
             else:
                 click.echo(f"FEHLER {r['path']}: {r['error']}", err=True)
+        if imported and no_index:
+            click.echo("Texte werden vom Worker gelesen (dms worker) / texts queued", err=True)
     if failed:
         sys.exit(2)
 
@@ -655,12 +702,18 @@ def user_token(username: str, label: str, days: int) -> None:
 from dms.cli import (  # noqa: E402 - register on `main`
     ingest_commands,
     invoice_commands,
+    key_commands,
+    sign_commands,
+    verify_commands,
     workflow_commands,
 )
 
 workflow_commands.register(main, _state, json_option)
 invoice_commands.register(main, json_option)
 ingest_commands.register(main, _state, json_option)
+verify_commands.register(main, json_option)
+sign_commands.register(main, json_option)
+key_commands.register(main, doc_group, _state, json_option)
 
 if __name__ == "__main__":
     main()

@@ -218,7 +218,12 @@ def register(main: click.Group, state: Any, json_option: Any) -> None:  # noqa: 
                 folder.stable_files()  # first look: a file must be seen unchanged twice
             time.sleep(0.5 if folders else 0)
             received = sum(len(folder.poll(app)) for folder in folders)
-            processed = batches()
+            processed, seen = 0, set()
+            while ids := [i for i in pending_batches(app, limit=10_000) if i not in seen]:
+                for batch_id in ids:  # every waiting batch, not just one page of them
+                    process_batch(app, batch_id)
+                seen.update(ids)
+                processed += len(ids)
             outcomes = run_due(app)
             click.echo(f"{received} Dateien übernommen, {processed} Stapel verarbeitet, "
                        f"{len(outcomes)} Jobs, {sum(not o.ok for o in outcomes)} fehlgeschlagen")

@@ -317,6 +317,43 @@ _EXTRACTORS = {
 }
 
 
+_METHODS = {
+    "application/pdf": "pdf-text",
+    "text/plain": "plain",
+    "text/csv": "plain",
+    "message/rfc822": "email",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/xml": "plain",
+    "text/xml": "plain",
+}
+
+
+@dataclass(frozen=True)
+class Vetted:
+    """What an import must know before it stores a file: that the file is usable, its page
+    count, and how its text will be read (the version row records both and never changes)."""
+
+    pages: int | None
+    method: str
+
+
+def vet(path: str | Path, mime: str, max_chars: int = DEFAULT_MAX_CHARS) -> Vetted:
+    """Refuse what must not be archived, without reading the text (that happens later, in the
+    text queue, because it is the slow part: ~1 ms per PDF page).
+
+    A PDF is opened (page count; damaged or encrypted ones raise UnsupportedContent); XML is
+    parsed, since a DOCTYPE or malformed XML is only found that way (cheap). Other types are
+    not inspected: their extractors never refuse a file.
+    """
+    bare = _bare_mime(mime)
+    if bare == "application/pdf":
+        return Vetted(inspect_pdf(path).page_count, "pdf-text")
+    if bare in ("application/xml", "text/xml"):
+        _extract_xml(Path(path), max(0, max_chars))
+    return Vetted(None, _METHODS.get(bare, "none"))
+
+
 def extract_text(path: str | Path, mime: str, max_chars: int = DEFAULT_MAX_CHARS) -> ExtractedText:
     """Text of the file at ``path`` of type ``mime``, at most ``max_chars`` characters.
 

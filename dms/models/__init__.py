@@ -15,10 +15,13 @@ from dms.models.org import (
     UserRole,
     WebSession,
 )
+from dms.models.signatures import KEY_KINDS, KEY_PURPOSES, SigningKey
 
 __all__ = [
     "DOCUMENT_TYPES",
     "FILE_KINDS",
+    "KEY_KINDS",
+    "KEY_PURPOSES",
     "ROLES",
     "ApiToken",
     "AuditEvent",
@@ -35,6 +38,7 @@ __all__ = [
     "Office",
     "PlanNode",
     "SearchText",
+    "SigningKey",
     "User",
     "UserRole",
     "Version",

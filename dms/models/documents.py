@@ -57,6 +57,10 @@ class Version(Base):
     page_count: Mapped[int | None]
     text_method: Mapped[str] = mapped_column(String(32), default="none")
     comment: Mapped[str | None] = mapped_column(String(1000))
+    # set when this version is the one before it plus a signature or seal (an incremental
+    # update of the same PDF): the number of that version. Co-signing treats such a version
+    # as the signed draft, not as a change that needs co-signing again.
+    signature_of: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -66,6 +70,15 @@ class SearchText(Base):
 
     Both search backends read this table: SQLite mirrors it into an FTS5 table of stems,
     PostgreSQL keeps a generated tsvector column on it (created in the migration).
+
+    It doubles as the queue of texts still to be read (the *pending text* marker): an import
+    writes the row with ``pending_version_id`` set and empty texts in its own transaction;
+    extraction and indexing happen afterwards (dms.services.text_queue), so a document that
+    is stored is always either indexed or queued, never forgotten.
+
+    ``file_id`` is the document's file (Akte), copied here so that a permission filter, which
+    is a condition on files, needs no join through documents and cases (migration 0007).
+    Documents never move between files; if that ever changes, this copy must move too.
     """
 
     __tablename__ = "search_texts"
@@ -76,3 +89,6 @@ class SearchText(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     meta: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    file_id: Mapped[int | None] = mapped_column(index=True)
+    # The version whose text is still to be extracted and indexed; NULL once indexed.
+    pending_version_id: Mapped[int | None] = mapped_column(index=True)

@@ -74,7 +74,17 @@ def merge_ranked(
 
 
 class SearchBackend(Protocol):
-    def index(self, db: Session, document_id: int, title: str, meta: str, body: str) -> None: ...
+    def index(
+        self,
+        db: Session,
+        document_id: int,
+        title: str,
+        meta: str,
+        body: str,
+        *,
+        file_id: int | None = None,
+    ) -> None:
+        """Write the entry of ``document_id`` (an upsert; ``file_id``: the document's file)."""
 
     def remove(self, db: Session, document_id: int) -> None: ...
 

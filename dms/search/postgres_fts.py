@@ -10,8 +10,15 @@ second per query. Instead (see migration 0003 for the indexes):
    newest documents, by AND'ing the query with id-bucket lexemes. The planner's other
    choices are switched off for these statements. Plus the newest TITLE_POOL documents
    with a query word in the title (their own GIN index).
-2. Visibility: which of those the user may see (primary-key lookups), widening the candidate
-   set once if too few are visible to fill the page.
+2. Visibility: a reader's file conditions (office, shares, role; and the office and file-plan
+   facets) are turned into the list of their visible files first (the files table is small),
+   and the candidate statements above carry ``file_id = ANY(files)`` on ``search_texts``
+   itself (migration 0007), so candidates are visible ones and nothing is joined for them.
+   Measured on the bench's 100,000 documents, clerk seeing 25%, a word in 85% of them: the
+   newest 1,001 visible matches in 8-14 ms, against 10-20 ms for the 5,005 unfiltered
+   candidates the old way needed plus 10 ms to look up their visibility through documents,
+   cases and files. Date and document-type facets are conditions on documents: only those
+   are still checked by primary-key lookups, widening the candidate set once if too few pass.
 3. Ranking: ts_rank_cd for the newest RANK_POOL visible candidates and the title candidates
    only; title matches first (dms.search.merge_ranked).
 4. Count: exact up to CANDIDATE_POOL visible matches, then "more than CANDIDATE_POOL"; a
@@ -35,9 +42,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import TableClause
+from sqlalchemy.sql import util as sql_util
 
 from dms.content.german import snippet, stems, tokens
-from dms.models import Case, Document, File, SearchText
+from dms.models import Document, File, SearchText
 from dms.search import (
     CANDIDATE_POOL,
     SNIPPET_SCAN,
@@ -75,15 +84,25 @@ _COUNT = {**_NO_SEQSCAN, "enable_hashjoin": "off", "enable_mergejoin": "off"}
 
 
 class PostgresFts:
-    def index(self, db: Session, document_id: int, title: str, meta: str, body: str) -> None:
+    def index(
+        self,
+        db: Session,
+        document_id: int,
+        title: str,
+        meta: str,
+        body: str,
+        *,
+        file_id: int | None = None,
+    ) -> None:
         body = body.replace("\x00", "")
         statement = insert(SearchText).values(
-            document_id=document_id, title=title, meta=meta, body=body
+            document_id=document_id, title=title, meta=meta, body=body, file_id=file_id
         )
         db.execute(
             statement.on_conflict_do_update(
                 index_elements=[SearchText.document_id],
-                set_={"title": title, "meta": meta, "body": body},
+                set_={"title": title, "meta": meta, "body": body}
+                | ({} if file_id is None else {"file_id": file_id}),
             )
         )
 
@@ -100,30 +119,40 @@ class PostgresFts:
         need = query.offset + query.limit
         pool = max(CANDIDATE_POOL, need)
 
-        params = {"q": query.text, "any": " or ".join(dict.fromkeys(words))}
-        restricted = not unrestricted(filters)
-        top, expected = _shape(db, query.text)
+        file_filters, document_filters = _split(filters)
+        files = None
+        if not unrestricted(file_filters):
+            files = list(db.scalars(select(File.id).where(*file_filters)))
+            if not files:
+                return RankedPage([], 0)
+        params: dict[str, object] = {"q": query.text, "any": " or ".join(dict.fromkeys(words))}
+        if files is not None:
+            params["files"] = files
+        restricted = bool(document_filters)
+        top, expected = _shape(db, query.text, files)
         with _planner(db, _BITMAP_ONLY):
-            titled = list(db.scalars(_newest_title_matches(max(TITLE_POOL, need)), params))
-        title_visible = _visible(db, titled, filters)
+            titled = list(
+                db.scalars(_newest_title_matches(max(TITLE_POOL, need), files), params)
+            )
+        title_visible = _visible(db, titled, document_filters)
         title_ids = [i for i in titled if i in title_visible]
 
         main: list[int] = []
         exhausted = False
-        # A restricted user sees a share of the matches: start wider, so that one round
-        # usually finds enough visible ones for the page and for the count.
+        # Date or type facets pass a share of the matches: start wider, so that one round
+        # usually finds enough for the page and for the count.
         size = (pool + 1) * (WIDEN if restricted else 1)
         if expected > 4 * size:  # a frequent word: look at the newest documents only
             with _planner(db, _BITMAP_ONLY):
-                newest = _newest_windowed(db, tsq, params, size, top, expected)
+                newest = _newest_windowed(db, tsq, params, size, top, expected, files)
             if newest is not None:
-                visible = _visible(db, newest, filters)
+                visible = _visible(db, newest, document_filters)
                 main = [i for i in newest if i in visible]
-        if len(main) < need:  # few matches, or few of the newest are visible
+        if len(main) < need:  # few matches, or few of the newest pass the facets
             for _round in range(2):
                 with _planner(db, _BITMAP_ONLY):
-                    newest = list(db.scalars(_newest_matches(tsq, size), params))
-                visible = _visible(db, newest, filters)
+                    newest = list(db.scalars(_newest_matches(tsq, size, None, files), params))
+                visible = _visible(db, newest, document_filters)
                 main = [i for i in newest if i in visible]
                 exhausted = len(newest) < size
                 if exhausted or len(main) >= need:
@@ -135,7 +164,7 @@ class PostgresFts:
         elif exhausted:
             total, exact = len(main), True
         else:
-            total = _count(db, tsq, query.text, filters, pool + 1)
+            total = _count(db, tsq, params, files, document_filters, pool + 1)
             exact = total <= pool
             total = min(total, pool)
 
@@ -194,16 +223,48 @@ def _set_calls(names: list[str]) -> str:
     return ", ".join(f"set_config('{name}', :v{i}, true)" for i, name in enumerate(names))
 
 
-def _newest_matches(tsq, limit: int, buckets: str | None = None):  # type: ignore[no-untyped-def]
+def _split(
+    filters: list[ColumnElement[bool]],
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Conditions on files (and their shares) apart from those on documents. Anything else
+    is refused loudly: a condition this backend cannot place must not be dropped silently."""
+    on_files, on_documents = [], []
+    for condition in filters:
+        found = sql_util.find_tables(condition, check_columns=True, include_selects=True)
+        names = {t.name for t in found if isinstance(t, TableClause)}
+        if names <= {"files", "file_shares"}:
+            on_files.append(condition)
+        elif names == {"documents"}:
+            on_documents.append(condition)
+        else:
+            raise ValueError(f"search filter over {sorted(names)} not supported")
+    return on_files, on_documents
+
+
+def _in_files(files: list[int] | None) -> list[ColumnElement[bool]]:
+    if files is None:
+        return []
+    return [SearchText.file_id == func.any(bindparam("files", type_=ARRAY(Integer)))]
+
+
+def _newest_matches(tsq, limit: int, buckets: str | None = None, files: list[int] | None = None):  # type: ignore[no-untyped-def]
     condition = tsq if buckets is None else tsq.op("&&")(cast(buckets, TSQUERY))
-    statement = select(SearchText.document_id).where(BUCKETED.op("@@")(condition))
+    statement = select(SearchText.document_id).where(
+        BUCKETED.op("@@")(condition), *_in_files(files)
+    )
     if buckets is not None:  # an empty query AND buckets would be just the buckets
         statement = statement.where(func.numnode(tsq) > 0)
     return statement.order_by(SearchText.document_id.desc()).limit(limit)
 
 
 def _newest_windowed(  # type: ignore[no-untyped-def]
-    db: Session, tsq, params: dict[str, str], size: int, top: int, expected: int
+    db: Session,
+    tsq,
+    params: dict[str, object],
+    size: int,
+    top: int,
+    expected: int,
+    files: list[int] | None = None,
 ) -> list[int] | None:
     """Ids of the newest ``size`` matches, newest first; None if the windows found fewer.
 
@@ -215,7 +276,7 @@ def _newest_windowed(  # type: ignore[no-untyped-def]
     window = 2 * size * top // max(expected, 1)
     while window < top:
         buckets = bucket_query(max(0, top - window), top)
-        found = list(db.scalars(_newest_matches(tsq, size, buckets), params))
+        found = list(db.scalars(_newest_matches(tsq, size, buckets, files), params))
         if len(found) >= size:
             return found
         window *= 8
@@ -243,64 +304,73 @@ def bucket_query(low: int, high: int) -> str:
     return " | ".join(terms)
 
 
-def _shape(db: Session, q: str) -> tuple[int, int]:
-    """The highest document id, and the planner's estimate of the number of matches (from
-    the tsvector statistics; good enough to size a window)."""
+def _shape(db: Session, q: str, files: list[int] | None = None) -> tuple[int, int]:
+    """The highest document id, and the planner's estimate of the number of (visible) matches
+    (from the tsvector and file_id statistics; good enough to size a window)."""
     top = int(db.scalar(select(func.max(SearchText.document_id))) or 0)
+    in_files = "" if files is None else " AND file_id = ANY(CAST(:files AS integer[]))"
     plan = db.scalar(
         text(
             "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_texts"
-            " WHERE tsv @@ websearch_to_tsquery('german'::regconfig, :q)"
+            " WHERE tsv @@ websearch_to_tsquery('german'::regconfig, :q)" + in_files
         ),
-        {"q": q},
+        {"q": q} if files is None else {"q": q, "files": files},
     )
     return top, int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _newest_title_matches(limit: int):  # type: ignore[no-untyped-def]
+def _newest_title_matches(limit: int, files: list[int] | None = None):  # type: ignore[no-untyped-def]
     """Documents with at least one query word in the title; whether they match the whole
     query is checked when they are ranked."""
     any_word = func.websearch_to_tsquery(CONFIG, bindparam("any"))
     return (
         select(SearchText.document_id)
-        .where(TITLE_TSV.op("@@")(any_word))
+        .where(TITLE_TSV.op("@@")(any_word), *_in_files(files))
         .order_by(SearchText.document_id.desc())
         .limit(limit)
     )
 
 
-def _visible(db: Session, ids: list[int], filters: list[ColumnElement[bool]]) -> set[int]:
+def _visible(db: Session, ids: list[int], document_filters: list[ColumnElement[bool]]) -> set[int]:
+    """Which of ``ids`` (already in the reader's files) pass the document facets."""
     if not ids:
         return set()
-    if unrestricted(filters):  # every search_texts row belongs to a document (foreign key)
+    if not document_filters:
         return set(ids)
     return set(
         db.scalars(
-            select(Document.id)
-            .join(Case, Case.id == Document.case_id)
-            .join(File, File.id == Case.file_id)
-            .where(Document.id == func.any(bindparam("ids", type_=ARRAY(Integer))), *filters),
+            select(Document.id).where(
+                Document.id == func.any(bindparam("ids", type_=ARRAY(Integer))),
+                *document_filters,
+            ),
             {"ids": ids},
         )
     )
 
 
-def _count(db: Session, tsq, q: str, filters: list[ColumnElement[bool]], cap: int) -> int:  # type: ignore[no-untyped-def]
+def _count(  # type: ignore[no-untyped-def]
+    db: Session,
+    tsq,
+    params: dict[str, object],
+    files: list[int] | None,
+    document_filters: list[ColumnElement[bool]],
+    cap: int,
+) -> int:
     """Visible matches, counting stops at ``cap``."""
-    capped = (
+    statement = (
         select(literal_column("1"))
         .select_from(SearchText)
-        .join(Document, Document.id == SearchText.document_id)
-        .join(Case, Case.id == Document.case_id)
-        .join(File, File.id == Case.file_id)
-        .where(BUCKETED.op("@@")(tsq), *filters)
-        .limit(cap)
-        .subquery()
+        .where(BUCKETED.op("@@")(tsq), *_in_files(files))
     )
+    if document_filters:
+        statement = statement.join(Document, Document.id == SearchText.document_id).where(
+            *document_filters
+        )
+    capped = statement.limit(cap).subquery()
     # A GIN bitmap scan in table order with nested-loop lookups, which stops after ``cap``
     # visible rows; a hash join would first read every match.
     with _planner(db, _COUNT):
-        return int(db.scalar(select(func.count()).select_from(capped), {"q": q}) or 0)
+        return int(db.scalar(select(func.count()).select_from(capped), params) or 0)
 
 
 def _scores(db: Session, tsq, q: str, ids: set[int]) -> dict[int, float]:  # type: ignore[no-untyped-def]

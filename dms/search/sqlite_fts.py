@@ -69,14 +69,24 @@ def title_match_expression(text: str) -> str:
 
 
 class SqliteFts:
-    def index(self, db: Session, document_id: int, title: str, meta: str, body: str) -> None:
+    def index(
+        self,
+        db: Session,
+        document_id: int,
+        title: str,
+        meta: str,
+        body: str,
+        *,
+        file_id: int | None = None,
+    ) -> None:
         statement = sqlite_insert(SearchText).values(
-            document_id=document_id, title=title, meta=meta, body=body
+            document_id=document_id, title=title, meta=meta, body=body, file_id=file_id
         )
         db.execute(
             statement.on_conflict_do_update(
                 index_elements=[SearchText.document_id],
-                set_={"title": title, "meta": meta, "body": body},
+                set_={"title": title, "meta": meta, "body": body}
+                | ({} if file_id is None else {"file_id": file_id}),
             )
         )
         db.execute(delete(FTS).where(FTS.c.rowid == document_id))

@@ -71,8 +71,11 @@ def load_demo(ctx: Ctx) -> DemoSummary:
             office_code=row.get("office"),
             job_title=row.get("job_title"),
         )
+        for group in row.get("groups", []):  # e.g. approval levels of invoices
+            users.add_to_group(ctx, group, row["username"])
     for row in demo.get("deputy", []):
         users.add_deputy(ctx, row["absent"], row["deputy"], date.today(), None)
+    _demo_keys(ctx, demo, password)
     for row in demo.get("file", []):
         _demo_file(ctx, row)
     return DemoSummary(names, password, created=True)
@@ -104,3 +107,33 @@ def _demo_file(ctx: Ctx, row: dict[str, Any]) -> None:
                 doc_type=doc.get("type"),
                 sender=doc.get("sender"),
             )
+
+
+def _demo_keys(ctx: Ctx, demo: dict[str, Any], password: str) -> None:
+    """Demo certificates from a test CA made here: one per user marked `signing_key`, and the
+    organisation's seal. The CA's root goes to $DMS_HOME/trust (trusted by this installation
+    only) and the seal's passphrase to $DMS_HOME/secrets/seal, so the seal step runs."""
+    from dms.services import signatures
+    from dms.signatures.demo_pki import make_demo_pki
+
+    signers = {row["username"]: (row["display_name"], row.get("office"))
+               for row in demo.get("user", []) if row.get("signing_key")}
+    seal = (demo.get("signatures") or {}).get("seal")
+    if not signers and not seal:
+        return
+    pki = make_demo_pki(signers, {"": seal} if seal else {}, password)
+    home = ctx.app.settings.home
+    (home / "trust").mkdir(parents=True, exist_ok=True)
+    (home / "trust" / "demo-test-ca.pem").write_bytes(pki.root_pem)
+    for username in signers:
+        signatures.add_pkcs12_key(ctx, data=pki.credentials[username].pkcs12,
+                                  passphrase=password, owner=username,
+                                  label=pki.credentials[username].label)
+    if seal:
+        signatures.add_pkcs12_key(ctx, data=pki.credentials["seal:"].pkcs12,
+                                  passphrase=password, purpose="seal",
+                                  label=pki.credentials["seal:"].label)
+        secrets = home / "secrets"
+        secrets.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (secrets / "seal").write_text(password, encoding="utf-8")
+        (secrets / "seal").chmod(0o600)

@@ -1,31 +1,37 @@
 """Documents and versions: the one path by which bytes enter the e-file.
 
-Order of work keeps "nothing is lost": check rights, read and vet the content, make the blob
-durable in the object store, and only then insert the rows (document, version, search text,
-audit event) in one transaction. A crash in between leaves at most an orphan blob, which
-`dms fsck --repair` sweeps.
+Order of work keeps "nothing is lost": check rights, vet the content (type, size, a PDF that
+opens), make the blob durable in the object store, and only then insert the rows (document,
+version, audit event, and the *pending text* marker) in one transaction. A crash in between
+leaves at most an orphan blob, which `dms fsck --repair` sweeps.
+
+Reading the text for the search index is the slow part and happens after that transaction
+(dms.services.text_queue; by default right after the commit, in this process): the import
+never holds the database for it, and a document whose text is not read yet is queued, not
+lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 
-from dms.content.extract import extract_text
+from dms.content.extract import vet
 from dms.content.names import safe_filename
 from dms.content.sniff import sniff
-from dms.errors import Conflict, InvalidInput, NotFound
+from dms.errors import Conflict, DmsError, InvalidInput, NotFound
 from dms.models import DOCUMENT_TYPES, Case, Document, File, Version, utcnow
-from dms.search import backend_for
-from dms.services import audit, hooks
-from dms.services.access import visible_files
-from dms.services.context import Ctx
-from dms.services.files import get_case, note_read, writable_case
+from dms.services import audit, hooks, text_queue
+from dms.services.access import require_write, visible_files
+from dms.services.context import Actor, App, Ctx
+from dms.services.files import get_case, note_read, require_open, writable_case
+from dms.services.text_queue import IndexMode
 
 DOCUMENT_TYPE_LABELS = {
     "letter": "Schreiben",
@@ -43,12 +49,11 @@ DOCUMENT_TYPE_LABELS = {
 
 @dataclass(frozen=True)
 class Content:
-    """What we learned from the bytes before storing them."""
+    """What we learned from the bytes before storing them (the text is read later)."""
 
     filename: str
     mime_type: str
     size: int
-    text: str
     text_method: str
     page_count: int | None
 
@@ -60,37 +65,83 @@ class AddResult:
     duplicates: list[Document] = field(default_factory=list)
 
 
-def examine(ctx: Ctx, source: Path, filename: str) -> Content:
-    """Vet and read a local file; raises a clear error instead of storing something unusable."""
+def examine(app: App, source: Path, filename: str) -> Content:
+    """Vet a local file; raises a clear error instead of storing something unusable."""
     name = safe_filename(filename)
     size = source.stat().st_size
     if size == 0:
         raise InvalidInput(f"Datei {name!r} ist leer (0 Byte) / file is empty")
-    if size > ctx.app.settings.max_upload_bytes:
+    if size > app.settings.max_upload_bytes:
         raise InvalidInput(
-            f"Datei {name!r} ist größer als erlaubt ({ctx.app.settings.max_upload_bytes} Byte)"
+            f"Datei {name!r} ist größer als erlaubt ({app.settings.max_upload_bytes} Byte)"
             " / file exceeds the size limit"
         )
     with source.open("rb") as handle:
         head = handle.read(8192)
     mime = sniff(head, name)
-    # For a PDF, extraction starts with inspect_pdf (page count; raises for broken or
-    # encrypted PDFs), so it is not opened an extra time here.
-    extracted = extract_text(source, mime, max_chars=ctx.app.settings.max_extract_chars)
+    # A PDF is opened (page count; broken or encrypted ones are refused), its text is not read.
+    vetted = vet(source, mime, max_chars=app.settings.max_extract_chars)
     return Content(
         filename=name,
         mime_type=mime,
         size=size,
-        text=extracted.text,
-        text_method=extracted.method,
-        page_count=extracted.pages,
+        text_method=vetted.method,
+        page_count=vetted.pages,
     )
 
 
-def _store(ctx: Ctx, source: Path) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Prepared:
+    """A file vetted and durably stored, whose rows are not written yet (see ``prepare``)."""
+
+    source: Path
+    content: Content
+    sha256: str
+    size: int
+    new_blob: bool  # the store had no such bytes: no other version can share them
+
+
+def prepare(app: App, source: Path, filename: str) -> Prepared:
+    """Vet ``source`` and make its bytes durable in the object store; no database work.
+
+    This is the I/O-bound part of an import (copy, SHA-256, fsync of file and directories),
+    so a bulk import runs it for several files side by side, outside any transaction
+    (``prepare_many``), and only then writes the rows. A prepared file whose rows are never
+    written is an orphan blob that `dms fsck --repair` sweeps.
+    """
+    content = examine(app, source, filename)
     with source.open("rb") as handle:
-        blob = ctx.app.store.put(handle)
-    return blob.sha256, blob.size
+        blob = app.store.put(handle)
+    return Prepared(source, content, blob.sha256, blob.size, blob.created)
+
+
+def prepare_many(
+    app: App, items: list[tuple[Path, str]], workers: int = 4
+) -> list[Prepared | DmsError]:
+    """``prepare`` for each (path, filename), ``workers`` at a time, in the given order; a
+    file that is refused yields its error in its place. Side by side, the fsyncs of several
+    files overlap (the file system commits them together), which on one disk is most of the
+    gain; PDF checks still run one at a time (pdfium is not thread-safe)."""
+
+    def one(item: tuple[Path, str]) -> Prepared | DmsError:
+        try:
+            return prepare(app, *item)
+        except DmsError as exc:
+            return exc
+
+    if workers <= 1 or len(items) <= 1:
+        return [one(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dms-prepare") as pool:
+        results = list(pool.map(one, items))
+    # The same bytes twice in one group may both have been "new" to the store (stored side
+    # by side): only the first is, so the later ones are still reported as duplicates.
+    seen: set[str] = set()
+    for number, result in enumerate(results):
+        if isinstance(result, Prepared):
+            if result.sha256 in seen:
+                results[number] = replace(result, new_blob=False)
+            seen.add(result.sha256)
+    return results
 
 
 def _document_type(value: str | None) -> str:
@@ -114,11 +165,21 @@ def add_document(
     sender: str | None = None,
     attributes: dict[str, Any] | None = None,
     comment: str | None = None,
+    index: IndexMode = "after_commit",
+    prepared: Prepared | None = None,
 ) -> AddResult:
-    case = writable_case(ctx, case_id)
+    """File ``source`` as a new document in a case the actor may write.
+
+    ``index`` says when its text is read for search (dms.services.text_queue.IndexMode): by
+    default right after the caller's transaction commits; a bulk import passes ``"queue"``
+    and processes the queue once at the end. ``prepared``: ``source`` was already vetted and
+    stored by ``prepare`` (a bulk import), so only the rows are written here.
+    """
+    case = _writable_case(ctx, case_id)
     kind = _document_type(doc_type)
-    content = examine(ctx, source, filename)
-    sha256, size = _store(ctx, source)
+    if prepared is None:
+        prepared = prepare(ctx.app, source, filename)
+    content, sha256, size = prepared.content, prepared.sha256, prepared.size
     document = Document(
         case_id=case.id,
         title=(title or "").strip() or Path(content.filename).stem,
@@ -130,9 +191,8 @@ def add_document(
     )
     ctx.db.add(document)
     ctx.db.flush()
-    version = _insert_version(ctx, document, 1, content, sha256, size, comment)
-    duplicates = _visible_duplicates(ctx, sha256, exclude=document.id)
-    _index(ctx, document, case, content.text, content.filename)
+    # Not flushed here: the audit event's flush writes it (one flush fewer per document).
+    version = _insert_version(ctx, document, 1, content, sha256, size, comment, flush=False)
     audit.record(
         ctx,
         "document.create",
@@ -148,17 +208,32 @@ def add_document(
             "filename": content.filename,
         },
     )
+    # New bytes cannot belong to another version: the lookup is needed only for known ones.
+    duplicates = [] if prepared.new_blob else _visible_duplicates(ctx, sha256, exclude=document.id)
+    text_queue.queue(ctx, document_id=document.id, version_id=version.id, file_id=case.file_id,
+                     new=True)
+    _schedule_text(ctx, index, document, version, source)
     return AddResult(document, version, duplicates)
 
 
 def add_version(
-    ctx: Ctx, *, document_id: int, source: Path, filename: str, comment: str | None = None
+    ctx: Ctx,
+    *,
+    document_id: int,
+    source: Path,
+    filename: str,
+    comment: str | None = None,
+    index: IndexMode = "after_commit",
+    signature_of: int | None = None,
 ) -> AddResult:
+    """A new version of a visible document; identical content is refused (Conflict). The old
+    version's text stays searchable until the new one is read (see ``add_document``).
+    `signature_of` marks a version that only adds a signature to that earlier version."""
     document = _visible_document(ctx, document_id)
     case = writable_case(ctx, document.case_id)
     current = latest_version(ctx, document.id)
-    content = examine(ctx, source, filename)
-    sha256, size = _store(ctx, source)
+    prepared = prepare(ctx.app, source, filename)
+    content, sha256, size = prepared.content, prepared.sha256, prepared.size
     if current is not None and current.sha256 == sha256:
         raise Conflict(
             f"Inhalt ist identisch mit Version {current.number}; keine neue Version angelegt"
@@ -166,7 +241,10 @@ def add_version(
         )
     number = (current.number if current else 0) + 1
     version = _insert_version(ctx, document, number, content, sha256, size, comment)
-    _index(ctx, document, case, content.text, content.filename)
+    version.signature_of = signature_of
+    text_queue.queue(ctx, document_id=document.id, version_id=version.id, file_id=case.file_id,
+                     new=False)
+    _schedule_text(ctx, index, document, version, source)
     audit.record(
         ctx,
         "document.version",
@@ -196,6 +274,8 @@ def _insert_version(
     sha256: str,
     size: int,
     comment: str | None,
+    *,
+    flush: bool = True,
 ) -> Version:
     version = Version(
         document_id=document.id,
@@ -210,32 +290,40 @@ def _insert_version(
         created_by_id=ctx.actor.user_id,
     )
     ctx.db.add(version)
-    ctx.db.flush()
+    if flush:
+        ctx.db.flush()
     return version
 
 
-def index_text(ctx: Ctx, document: Document, text: str, filename: str) -> None:
-    """(Re)write the search entry of ``document`` (used by search.reindex)."""
-    _index(ctx, document, document.case, text, filename)
+_WRITABLE = "dms.documents.writable_cases"
 
 
-def _index(ctx: Ctx, document: Document, case: Case, text: str, filename: str) -> None:
-    meta = " ".join(
-        filter(
-            None,
-            [
-                document.sender,
-                DOCUMENT_TYPE_LABELS.get(document.doc_type, document.doc_type),
-                case.reference,
-                case.title,
-                case.file.reference,
-                case.file.title,
-                filename,
-                *(str(v) for v in document.attributes.values() if isinstance(v, str | int | float)),
-            ],
-        )
-    )
-    backend_for(ctx.app.dialect).index(ctx.db, document.id, document.title, meta, text)
+def _writable_case(ctx: Ctx, case_id: int) -> Case:
+    """files.writable_case, queried once per transaction, actor and case: the next files of a
+    bulk import into the same case are checked again on the loaded rows (write permission,
+    open file, open case), without the visibility query."""
+    # The cases themselves are kept: the session's identity map holds its objects weakly.
+    checked: dict[tuple[Actor, int], Case] = ctx.db.info.setdefault(_WRITABLE, {})
+    case = checked.get((ctx.actor, case_id))
+    if case is None:
+        case = checked[(ctx.actor, case_id)] = writable_case(ctx, case_id)
+        return case
+    require_write(ctx.actor, case.file)
+    require_open(case.file)
+    if case.status != "open":
+        raise Conflict(f"Vorgang {case.reference} ist abgeschlossen / case is closed")
+    return case
+
+
+def _schedule_text(
+    ctx: Ctx, index: IndexMode, document: Document, version: Version, source: Path
+) -> None:
+    if index == "now":
+        text_queue.index_now(ctx, document, version, source)
+    elif index == "after_commit":
+        text_queue.index_after_commit(ctx, document.id)
+    elif index != "queue":
+        raise ValueError(f"unknown index mode {index!r}")
 
 
 def _visible_duplicates(ctx: Ctx, sha256: str, exclude: int) -> list[Document]:

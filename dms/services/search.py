@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 
-from dms.content.extract import extract_text
-from dms.models import Case, Document, File, PlanNode, SearchText, Version
+from dms.models import Case, Document, File, PlanNode, SearchText
 from dms.search import SearchQuery, backend_for
-from dms.services import audit
+from dms.services import audit, text_queue
 from dms.services.access import visible_files
 from dms.services.context import SYSTEM, App, Ctx
-from dms.services.documents import index_text
 
 
 @dataclass(frozen=True)
@@ -134,12 +129,15 @@ def _with_descendants(ctx: Ctx, roots: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def unindexed_ids(ctx: Ctx) -> list[int]:
-    """Documents without a search entry, oldest first."""
+    """Documents without a complete search entry (none at all, or their newest text still
+    queued), oldest first."""
     return list(
         ctx.db.scalars(
             select(Document.id)
             .outerjoin(SearchText, SearchText.document_id == Document.id)
-            .where(SearchText.document_id.is_(None))
+            .where(
+                or_(SearchText.document_id.is_(None), SearchText.pending_version_id.is_not(None))
+            )
             .order_by(Document.id)
         )
     )
@@ -152,49 +150,19 @@ def reindex(
     batch: int = 50,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Build search entries from the stored blobs: for documents that have none (an import
-    interrupted between storing a document and indexing it, or entries lost otherwise) or,
-    with ``everything``, for all documents (e.g. after a change to stemming or extraction).
+    """Build search entries from the stored blobs: for documents that have none or whose text
+    is still queued (an import interrupted before its text was read, entries lost otherwise)
+    or, with ``everything``, for all documents (e.g. after a change to stemming or
+    extraction).
 
-    Text is extracted again from each document's newest version, exactly as on upload. Work
-    runs as SYSTEM in one short transaction per ``batch`` documents, so a long run neither
-    holds the database lock for long nor loses more than one batch when interrupted; running
-    it again continues where it stopped. ``progress(done, total)`` is called after each batch.
-    Returns the number of documents indexed. The CLI's ``dms search --reindex`` calls this.
+    The documents are queued (dms.services.text_queue) and the queue is processed: text is
+    extracted again from each document's newest version, exactly as after an upload, in one
+    short transaction per ``batch`` documents, so a long run neither holds the database for
+    long nor loses more than one batch when interrupted; running it again continues where it
+    stopped. ``progress(done, total)`` is called after each batch. Returns the number of
+    documents indexed. The CLI's ``dms search --reindex`` calls this.
     """
     with app.unit(SYSTEM) as ctx:
-        ids = (
-            list(ctx.db.scalars(select(Document.id).order_by(Document.id)))
-            if everything
-            else unindexed_ids(ctx)
-        )
-    done = 0
-    for start in range(0, len(ids), max(1, batch)):
-        chunk = ids[start : start + max(1, batch)]
-        with app.unit(SYSTEM) as ctx:
-            for document_id in chunk:
-                _reindex_one(ctx, document_id)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, len(ids))
-    return done
-
-
-def _reindex_one(ctx: Ctx, document_id: int) -> None:
-    document = ctx.db.get(Document, document_id)
-    if document is None:  # deleted since the list was made
-        return
-    version = ctx.db.scalar(
-        select(Version)
-        .where(Version.document_id == document_id)
-        .order_by(Version.number.desc())
-        .limit(1)
-    )
-    if version is None:
-        return
-    with tempfile.TemporaryDirectory(prefix="dms-reindex-") as tmp:
-        path = Path(tmp) / "blob"
-        with ctx.app.store.open(version.sha256) as blob, path.open("wb") as out:
-            shutil.copyfileobj(blob, out, 1024 * 1024)
-        text = extract_text(path, version.mime_type, ctx.app.settings.max_extract_chars).text
-    index_text(ctx, document, text, version.filename)
+        total = text_queue.requeue(ctx, everything=everything)
+    report = None if progress is None else (lambda done: progress(done, total))
+    return text_queue.process(app, batch=batch, progress=report)

@@ -19,7 +19,18 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(dms: App) -> FastAPI:
-    from dms.web import api, api_mailroom, api_workflow, ui, ui_mailroom, ui_workflow
+    from dms.web import (
+        api,
+        api_finance,
+        api_mailroom,
+        api_signatures,
+        api_workflow,
+        ui,
+        ui_finance,
+        ui_mailroom,
+        ui_signatures,
+        ui_workflow,
+    )
 
     web = FastAPI(
         title="E-Akte API",
@@ -38,6 +49,10 @@ def create_app(dms: App) -> FastAPI:
     web.include_router(ui.router)
     web.include_router(ui_workflow.router)
     web.include_router(ui_mailroom.router)
+    web.include_router(api_finance.router)
+    web.include_router(ui_finance.router)
+    web.include_router(api_signatures.router)
+    web.include_router(ui_signatures.router)
 
     @web.exception_handler(DmsError)
     def _dms_error(request: Request, exc: DmsError) -> Response:

@@ -17,11 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from dms.errors import InvalidInput, NotFound
 from dms.models import Document, Version, utcnow
-from dms.services import documents, fileplan, files, users
+from dms.services import documents, fileplan, files, signatures, users
 from dms.services.context import Ctx
 from dms.web import ui
 from dms.web.ui import page_unit, render
-from workflows import cosign, processes, tasks
+from workflows import cosign, processes, signing_step, tasks
 from workflows.inbox import InboxFilter, list_inbox
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,7 @@ NOTICES = {
     "started": "Mitzeichnung gestartet: die Mitzeichnenden haben ihre Aufgabe im Posteingang.",
     "deployed": "Prozessmodell bereitgestellt.",
     "retried": "Störung wird erneut versucht.",
+    "signed": "Dokument signiert; die signierte Fassung ist die neue Version.",
 }
 INSTANCE_STATUS = {
     "running": "läuft",
@@ -242,7 +243,25 @@ def task_page(request: Request, task_id: int, notice: str = "") -> Response:
                         if u.active and u.username != viewer.username],
             may_sign=(cosign.may_sign(ctx, viewer.username, state.signer_group)
                       if state is not None and state.stage == "signature" else None),
+            signing=_signing(ctx, task, instance) if is_open and view.can_complete else None,
         )
+
+
+def _signing(ctx: Ctx, task: Any, instance: Any) -> dict[str, Any] | None:
+    """What the "sign" action of a final-signature task needs: the person's keys, the
+    levels, the stamp as it will read, and whether a plain approval is allowed instead."""
+    if instance.document_id is None or not signing_step.is_signing_task(ctx, task):
+        return None
+    document = ctx.db.get(Document, instance.document_id)
+    if document is None:
+        return None
+    return {
+        "keys": signatures.my_keys(ctx),
+        "levels": [(level, signatures.LEVEL_LABELS[level]) for level in signatures.LEVELS],
+        "default_level": signing_step.step_level(ctx, task, instance),
+        "stamp": signatures.stamp_preview(ctx, document),
+        "plain_allowed": signing_step.plain_approval_allowed(ctx),
+    }
 
 
 @router.post("/tasks/{task_id}/claim")
@@ -281,6 +300,25 @@ def complete(request: Request, task_id: int,
                        decision=form.get("decision", "").strip() or None,
                        remark=form.get("remark", "").strip() or None)
     return _redirect("/tasks", "done")
+
+
+@router.post("/tasks/{task_id}/sign")
+def sign(request: Request, task_id: int,
+         form: dict[str, str] = Depends(form_fields)) -> Response:  # noqa: B008
+    """Schlusszeichnung mit elektronischer Signatur: sign the co-signed version with one's own
+    key, then complete the task (one transaction). The PIN/passphrase is used and dropped."""
+    with page_unit(request, form.get("csrf_token", "")) as ctx:
+        view = tasks.get_task(ctx, task_id)
+        key_id = form.get("key_id", "").strip()
+        if not key_id.isdigit():
+            raise InvalidInput("Bitte einen Schlüssel wählen / choose a key")
+        raw = {k[2:]: v for k, v in form.items() if k.startswith("f_")}
+        values = tasks.coerce_form_values(view.task, raw, skip=view.hidden_fields | {"remark"})
+        signing_step.sign_task(
+            ctx, task_id, key_id=int(key_id), secret=form.get("secret") or None,
+            level=form.get("level") or None, visible=form.get("visible") == "true",
+            remark=form.get("remark", "").strip() or None, variables=values)
+    return _redirect("/tasks", "signed")
 
 
 @router.post("/tasks/{task_id}/read")

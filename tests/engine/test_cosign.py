@@ -13,13 +13,31 @@ from sqlalchemy import select
 from dms.content.text_pdf import text_pdf
 from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.models import Case, Document
-from dms.services import audit, documents, files, users
+from dms.services import audit, documents, files, signatures, users
 from dms.services.context import SYSTEM, App
+from dms.signatures.demo_pki import make_demo_pki
 from tests.conftest import ROOT
 from tests.engine.conftest import Flow
 from tests.support.actors import as_user
-from workflows import cosign, jobs, tasks
+from workflows import cosign, jobs, signing_step, tasks
 from workflows.models import ProcessInstance, Task
+
+
+@pytest.fixture(autouse=True)
+def plain_final_signature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests follow the co-signing round; the final signature is given as a plain
+    approval, as an office allows in signatures.toml. Signing with a key from the inbox is
+    tested in tests/signatures/test_final_signature.py."""
+    monkeypatch.setattr(signing_step, "plain_approval_allowed", lambda ctx: True)
+
+
+def _add_seal(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An organisation seal (from the demo PKI generator) for outgoing documents."""
+    pki = make_demo_pki({}, {"": "Landratsamt"}, "siegel-passwort")
+    with app.unit(SYSTEM) as ctx:
+        signatures.add_pkcs12_key(ctx, data=pki.credentials["seal:"].pkcs12,
+                                  passphrase="siegel-passwort", purpose="seal")
+    monkeypatch.setenv("DMS_SEAL_PASSPHRASE", "siegel-passwort")
 
 
 def _add_user(app: App, username: str, office: str, job_title: str) -> None:
@@ -157,12 +175,14 @@ def test_parallel_refusal_revision_and_entitled_final_signature(flow: Flow, draf
         assert case is not None and case.status == "closed"  # z.d.A.
     actions = _audit_actions(app, "document", draft)
     for action in ("cosign.start", "cosign.approve", "cosign.refuse", "cosign.resubmit",
-                   "document.sign"):
+                   "document.final_signature"):
         assert action in actions
 
 
-def test_sequential_round_with_an_office_and_dispatch(flow: Flow, draft: int) -> None:
+def test_sequential_round_with_an_office_and_dispatch(flow: Flow, draft: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     app = flow.app
+    _add_seal(app, monkeypatch)
     instance = _start(flow, draft, ["weber", "21"], "sequential", signer_group="63")
     assert _mine(flow, "weber") == [("Task_CosignSequential", instance)]
     assert flow.inbox("schmidt") == []  # office 21 is asked after weber
@@ -182,7 +202,12 @@ def test_sequential_round_with_an_office_and_dispatch(flow: Flow, draft: int) ->
     jobs.run_due(app)
     status = flow.status(instance)
     assert status["status"] == "completed" and status["variables"]["dispatched"] is True
-    assert "document.dispatch" in _audit_actions(app, "document", draft)
+    assert status["variables"]["sealed"] is True
+    actions = _audit_actions(app, "document", draft)
+    assert "document.seal" in actions and "document.dispatch" in actions
+    with app.unit(SYSTEM) as ctx:  # the outgoing version carries the seal
+        latest = documents.latest_version(ctx, draft)
+        assert latest is not None and latest.signature_of == latest.number - 1
     with app.unit(SYSTEM) as ctx:
         document = ctx.db.get(Document, draft)
         assert document is not None and document.case.status == "open"  # sent, not filed

@@ -171,3 +171,47 @@ def test_words_sit_on_their_boxes(ocr_page: tuple[Image.Image, PageOcr]) -> None
 def test_no_pages_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least one page"):
         pdfa_bytes([], PdfaMetadata(title="leer"))
+
+
+def test_receipt_stamp_is_a_printed_annotation_above_the_untouched_scan(
+    ocr_page: tuple[Image.Image, PageOcr], tmp_path: Path
+) -> None:
+    """Eingangsstempel: a /Stamp annotation in the top right corner of page 1 (red when
+    rendered), while the page's own image stays exactly what was scanned."""
+    from datetime import date
+
+    import numpy as np
+
+    from ingest.pdfa import EncodedImage, ReceiptStamp, encode_image
+
+    image, ocr = ocr_page
+    encoded = encode_image(image)
+    assert isinstance(encoded, EncodedImage)
+    meta = PdfaMetadata(title="Brief", created=CREATED,
+                        receipt=ReceiptStamp(date(2026, 11, 20)))
+    path = tmp_path / "gestempelt.pdf"
+    write_pdfa([(encoded, ocr), (image, ocr)], path, meta)
+    with pikepdf.open(path) as pdf:
+        first, second = pdf.pages[0], pdf.pages[1]
+        [annot] = list(first.obj.Annots)
+        assert annot.Subtype == "/Stamp" and int(annot.F) == 4  # printed, as PDF/A wants
+        assert str(annot.Contents) == "Eingegangen am 20.11.2026, Poststelle"
+        assert "/N" in annot.AP
+        left, bottom, right, top = (float(v) for v in annot.Rect)
+        width, height = (float(v) for v in first.obj.MediaBox[2:])
+        assert right > width * 0.7 and top > height * 0.9  # top right
+        assert "/Annots" not in second.obj
+        raw = first.obj.Resources.XObject.Im0.read_raw_bytes()
+        assert raw == encoded.data  # the scan itself is not painted on
+    document = pdfium.PdfDocument(str(path))
+    try:
+        rendered = document[0].render(scale=100 / 72, draw_annots=True).to_pil().convert("RGB")
+        text = document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+    pixels = np.asarray(rendered, dtype=np.int16)
+    h, w = pixels.shape[:2]
+    corner = pixels[: h // 8, w * 2 // 3 :]
+    red = (corner[..., 0] > 150) & (corner[..., 1] < 100) & (corner[..., 2] < 100)
+    assert red.sum() > 200  # the stamp is visible
+    assert "EINGEGANGEN" not in text  # and adds nothing to the searchable text

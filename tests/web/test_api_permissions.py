@@ -49,6 +49,7 @@ class Target:
     intake_batch_id: int = 999_999  # a processed batch with a letter in review (with_intake)
     intake_letter_id: int = 999_999
     quarantined_batch_id: int = 999_999
+    invoice_id: int = 999_999  # an invoice register row on the target's document (with_invoice)
 
 
 MISSING = Target(
@@ -143,6 +144,34 @@ def with_intake(app: App, target: Target) -> Target:
     )
 
 
+def with_invoice(app: App, target: Target) -> Target:
+    """An invoice register row on the target's document (no process: nothing to approve)."""
+    from ingest.invoice_records import InvoiceRecord
+
+    with app.unit(SYSTEM) as ctx:
+        record = InvoiceRecord(
+            document_id=target.document_id, case_id=target.case_id, office_id=target.office_id,
+            invoice_number="RE-GEHEIM-4242", seller_name="Geheimlieferant Quitte",
+            seller_key="name:geheimlieferantquitte", gross_cents=424_242, facts={})
+        ctx.db.add(record)
+        ctx.db.flush()
+        invoice_id = record.id
+    secrets = ("RE-GEHEIM-4242", "Geheimlieferant Quitte")
+    return replace(target, invoice_id=invoice_id, secrets=(*target.secrets, *secrets))
+
+
+def _invoice_upload(t: Target) -> Call:
+    from tests.einvoice.builders import build_cii
+
+    xml = build_cii({"number": "RE-EINGESCHMUGGELT"})
+    return Call("POST", "/invoices", data={"office_code": _office_code(t)},
+                files={"file": ("rechnung.xml", xml, "application/xml")})
+
+
+def _office_code(t: Target) -> str:
+    return {v: k for k, v in DEMO.items()}.get(t.search_word, "99")
+
+
 BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
     targetNamespace="t"><bpmn:process id="smuggled" isExecutable="true">
@@ -179,6 +208,8 @@ class Call:
 OBJECT = "object"  # refused exactly as if the object did not exist
 MAILROOM = "mailroom"  # the mailroom's own routes: like OBJECT for everyone but its staff
 REFUSED = "refused"  # refused (nothing to compare with: e.g. creating in a foreign office)
+FINANCE_LISTING = "finance-listing"  # like LISTING; mailroom staff are refused (403)
+FINANCE_WRITE = "finance-write"  # like REFUSED for everyone but finance staff (they may file)
 LISTING = "listing"  # 200, with the outsider's objects filtered out
 
 
@@ -365,9 +396,45 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/intake/letters/{letter_id}/merge"): Probe(
         MAILROOM, lambda t: Call("POST", f"/intake/letters/{t.intake_letter_id}/merge")
     ),
+    # --- invoice register (Rechnungseingang): finance, clerks of the office, administrators
+    ("GET", "/invoices"): Probe(
+        FINANCE_LISTING, lambda t: Call("GET", "/invoices", params={"office": _office_code(t)})
+    ),
+    ("POST", "/invoices"): Probe(FINANCE_WRITE, _invoice_upload),
+    ("GET", "/invoices/{invoice_id}"): Probe(
+        OBJECT, lambda t: Call("GET", f"/invoices/{t.invoice_id}")
+    ),
+    ("POST", "/invoices/{invoice_id}/approve"): Probe(
+        OBJECT, lambda t: Call("POST", f"/invoices/{t.invoice_id}/approve", json={"remark": "x"})
+    ),
+    ("POST", "/invoices/{invoice_id}/reject"): Probe(
+        OBJECT, lambda t: Call("POST", f"/invoices/{t.invoice_id}/reject", json={"remark": "x"})
+    ),
+    # --- signatures: keys are handed out by administrators; signing needs the document
+    ("GET", "/signing-keys"): Probe(LISTING, lambda t: Call("GET", "/signing-keys")),
+    ("POST", "/signing-keys"): Probe(
+        REFUSED,
+        lambda t: Call("POST", "/signing-keys", data={"passphrase": "x"},
+                       files={"file": ("key.p12", PDF, "application/x-pkcs12")}),
+    ),
+    ("POST", "/signing-keys/uri"): Probe(
+        REFUSED, lambda t: Call("POST", "/signing-keys/uri", json={"uri": "pkcs11:token=x"})
+    ),
+    ("POST", "/documents/{document_id}/signatures"): Probe(
+        OBJECT,
+        lambda t: Call("POST", f"/documents/{t.document_id}/signatures", json={"key_id": 1}),
+    ),
+    ("POST", "/documents/{document_id}/signature-checks"): Probe(
+        OBJECT, lambda t: Call("POST", f"/documents/{t.document_id}/signature-checks", json={})
+    ),
+    ("POST", "/tasks/{task_id}/sign"): Probe(
+        OBJECT, lambda t: Call("POST", f"/tasks/{t.task_id}/sign", json={"key_id": 1})
+    ),
 }
 #: Users whose role opens the MAILROOM probes (they are no outsiders there).
 MAILROOM_STAFF = {"post"}
+#: Users who may file e-invoices into any office's invoice file (FINANCE_WRITE probes).
+FINANCE_STAFF = {"schmidt"}
 
 
 def probes_for_app(client: TestClient) -> list[tuple[str, str, Probe]]:
@@ -437,20 +504,24 @@ def test_every_route_refuses_outsiders(
     web: TestClient, seeded: App, username: str, office_code: str
 ) -> None:
     target = with_workflow(seeded, load_target(seeded, office_code), office_code)
-    target = with_intake(seeded, target)
+    target = with_invoice(seeded, with_intake(seeded, target))
     auth = api_token(seeded, username)
     events_before = _events_by(seeded, username)
     for method, path, probe in probes_for_app(web):
         if probe.kind == MAILROOM and username in MAILROOM_STAFF:
             continue  # the mailroom's own work (tests/web/test_mailroom_api.py)
+        if probe.kind == FINANCE_WRITE and username in FINANCE_STAFF:
+            continue  # finance's own work (tests/invoices/test_finance_api.py)
         where = f"{username} {method} {path}"
         call = _prefixed(probe.call(target))
         response = call.send(web, auth)
-        if probe.kind == LISTING:
+        if probe.kind == FINANCE_LISTING and username in MAILROOM_STAFF:
+            assert response.status_code == 403, f"{where}: {response.text}"
+        elif probe.kind in (LISTING, FINANCE_LISTING):
             assert response.status_code == 200, f"{where}: {response.text}"
             if path.endswith("/search"):
                 assert response.json()["total"] == 0, where
-            if path.endswith(("/files", "/tasks", "/instances")):
+            if path.endswith(("/files", "/tasks", "/instances", "/invoices")):
                 assert response.json()["items"] == [], where
         else:
             assert response.status_code in (401, 403, 404), f"{where}: {response.text}"
@@ -474,6 +545,14 @@ def test_every_route_refuses_outsiders(
         assert task is not None and task.status == "open" and task.assignee is None
         assert ctx.db.scalar(select(func.count()).select_from(ProcessInstance)) == 1
         assert_intake_untouched(ctx, target)
+        assert_invoices_untouched(ctx, target)
+
+
+def assert_invoices_untouched(ctx: Any, target: Target) -> None:
+    from ingest.invoice_records import InvoiceRecord
+
+    (invoice,) = ctx.db.scalars(select(InvoiceRecord)).all()  # nothing smuggled in
+    assert invoice.id == target.invoice_id and invoice.status == "received"
 
 
 def assert_intake_untouched(ctx: Any, target: Target) -> None:
@@ -488,7 +567,8 @@ def assert_intake_untouched(ctx: Any, target: Target) -> None:
 
 
 def test_every_route_requires_authentication(web: TestClient, seeded: App) -> None:
-    target = with_intake(seeded, with_workflow(seeded, load_target(seeded, "63"), "63"))
+    target = with_invoice(
+        seeded, with_intake(seeded, with_workflow(seeded, load_target(seeded, "63"), "63")))
     for method, path, probe in probes_for_app(web):
         call = _prefixed(probe.call(target))
         for headers in ({}, {"Authorization": "Bearer dms_not-a-token"}):

@@ -16,7 +16,7 @@ import pytest
 
 from dms.content.text_pdf import text_pdf
 from dms.models import Case
-from dms.services import users
+from dms.services import documents
 from dms.services.context import SYSTEM, App
 from tests.conftest import ROOT
 from tests.web.conftest import DEMO_PASSWORD
@@ -98,9 +98,6 @@ def test_cosigning_round_trip_with_refusal_and_recosign(  # type: ignore[no-unty
     target = load_target(seeded, "63")
     with seeded.unit(SYSTEM) as ctx:
         engine.deploy(ctx, (ROOT / "config/processes/cosign.bpmn").read_bytes())
-        users.create_user(ctx, username="becker", display_name="Bettina Becker",
-                          password=DEMO_PASSWORD, roles=["clerk"], office_code="63",
-                          job_title="Amtsleitung")
 
     # 1. the author starts co-signing from the document page
     author = people("mueller")
@@ -165,7 +162,7 @@ def test_cosigning_round_trip_with_refusal_and_recosign(  # type: ignore[no-unty
     _open_task(schmidt, base, "Mitzeichnen")
     _decide(schmidt, "Mitzeichnen", "Haushaltsmittel stehen bereit.")
     assert _inbox(weber, base) == [] and _inbox(schmidt, base) == []
-    signer = people("becker")
+    signer = people("hoffmann")  # Amtsleitung, with the demo certificate of `dms init`
     group_reason = "Aufgabe Ihrer Gruppe 63"
     assert _inbox(signer, base) == [("Schlusszeichnung", group_reason)]
     assert _inbox(author, base) == [("Schlusszeichnung", group_reason)]
@@ -175,18 +172,24 @@ def test_cosigning_round_trip_with_refusal_and_recosign(  # type: ignore[no-unty
     assert "keine Zeichnungsbefugnis" in author.locator("main").inner_text()
     _open_task(signer, base, "Schlusszeichnung")
     assert "keine Zeichnungsbefugnis" not in signer.locator("main").inner_text()
-    signer.select_option("#field-disposition", "file")
+    assert "Hannah Hoffmann" in signer.locator(".stamp-preview").inner_text()
+    signer.select_option("#sign-field-disposition", "file")
+    signer.fill("#sign-secret", DEMO_PASSWORD)
+    signer.fill("#sign-remark", "Gezeichnet.")
     _shot(signer, "cosign-sign")
-    _decide(signer, "Schlusszeichnen", "Gezeichnet.")
+    signer.click("button:has-text('Signieren und abschließen')")
+    signer.wait_for_url(re.compile(r".*/tasks\?notice=signed$"))
     for who in (author, weber, schmidt, signer):
         assert _inbox(who, base) == []
 
-    # the worker signs (approval hook) and files away: the case is closed (z.d.A.)
+    # the signed PDF is version 3; the worker records the signature and files away (z.d.A.)
     assert all(o.ok for o in jobs.run_due(seeded))
     with seeded.unit(SYSTEM) as ctx:
         (state,) = [s for s in cosign.cosign_history(ctx, target.document_id)
                     if s.instance.status == "completed"]
         assert state.cosigned_version == 2
+        latest = documents.latest_version(ctx, target.document_id)
+        assert latest is not None and latest.number == 3 and latest.signature_of == 2
         assert [c.state for c in state.cosigners] == ["approved", "approved"]
         case = ctx.db.get(Case, target.case_id)
         assert case is not None and case.status == "closed"

@@ -294,7 +294,7 @@ def test_standard_bpmn_with_default_namespace() -> None:
 
 # --------------------------------------------------------------------------- built-in models
 
-HANDLERS = {"notify", "sign-document", "file-away", "dispatch"}
+HANDLERS = {"notify", "sign-document", "file-away", "seal-document", "dispatch"}
 
 
 @pytest.mark.parametrize(

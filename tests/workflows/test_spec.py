@@ -73,7 +73,7 @@ def test_navigation() -> None:
         isinstance(b, BoundaryTimerEvent) for b in spec.boundary_events("Task_CosignParallel")
     )
     handlers = {t.handler for t in spec.of_type(ServiceTask)}
-    assert handlers == {"notify", "sign-document", "file-away", "dispatch"}
+    assert handlers == {"notify", "sign-document", "file-away", "seal-document", "dispatch"}
     with pytest.raises(KeyError):
         spec.start_events("Task_Prepare")
 

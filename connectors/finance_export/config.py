@@ -1,0 +1,52 @@
+"""config/finance_export.toml: which format the export writes and where."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.finance_export.base import FileExporter
+from connectors.finance_export.csv_export import CsvExporter
+from connectors.finance_export.structured import JsonExporter, XmlExporter
+from dms.errors import ConfigError, InvalidInput
+
+FORMATS: dict[str, type[FileExporter]] = {
+    "csv": CsvExporter,
+    "json": JsonExporter,
+    "xml": XmlExporter,
+}
+CONFIG_FILE = "finance_export.toml"
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    format: str
+    directory: Path
+
+
+def load_export_config(config_dir: Path, home: Path) -> ExportConfig:
+    """Format and target directory; a relative directory is taken below ``$DMS_HOME``."""
+    path = config_dir / CONFIG_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"Konfigurationsdatei fehlt / missing: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: kein gültiges TOML / invalid TOML: {exc}") from exc
+    fmt = str(data.get("format", "csv")).lower()
+    if fmt not in FORMATS:
+        raise ConfigError(f"{path}: format {fmt!r} unbekannt; erlaubt / allowed: "
+                          f"{', '.join(FORMATS)}")
+    directory = Path(str(data.get("directory", "finance-export"))).expanduser()
+    if not directory.is_absolute():
+        directory = home / directory
+    return ExportConfig(fmt, directory)
+
+
+def exporter_for(fmt: str, directory: Path) -> FileExporter:
+    try:
+        return FORMATS[fmt.lower()](directory)
+    except KeyError:
+        raise InvalidInput(f"Exportformat {fmt!r} unbekannt; erlaubt / allowed: "
+                           f"{', '.join(FORMATS)}") from None
