@@ -68,7 +68,7 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction (so it commits or vanishes with the change)."""
     db = ctx.db
-    head = db.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    head = _locked_head(db)
     event = AuditEvent(
         id=head.last_id + 1,
         occurred_at=utcnow(),
@@ -85,8 +85,25 @@ def record(
     db.add(event)
     head.last_id = event.id
     head.last_hash = event.hash
-    db.flush()
+    db.flush()  # callers rely on their earlier changes being written by now (ids, order)
     return event
+
+
+_HEAD = "dms.audit.head"
+
+
+def _locked_head(db: Session) -> AuditHead:
+    """The chain head, locked (FOR UPDATE) once per transaction and then kept: every event of
+    the transaction extends it in memory. Keyed by the root transaction, so a new transaction
+    locks and reads it afresh; a rolled-back savepoint expires the object, which then reloads
+    the locked row as it was."""
+    transaction = db.get_transaction()  # None until the session's transaction has begun
+    cached = db.info.get(_HEAD)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    head = db.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    db.info[_HEAD] = (db.get_transaction(), head)
+    return head
 
 
 def _hash_of(event: AuditEvent) -> str:

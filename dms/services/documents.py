@@ -240,8 +240,8 @@ def add_version(
             " / content identical to the current version; no new version created"
         )
     number = (current.number if current else 0) + 1
-    version = _insert_version(ctx, document, number, content, sha256, size, comment)
-    version.signature_of = signature_of
+    version = _insert_version(ctx, document, number, content, sha256, size, comment,
+                              signature_of)
     text_queue.queue(ctx, document_id=document.id, version_id=version.id, file_id=case.file_id,
                      new=False)
     _schedule_text(ctx, index, document, version, source)
@@ -274,6 +274,7 @@ def _insert_version(
     sha256: str,
     size: int,
     comment: str | None,
+    signature_of: int | None = None,
     *,
     flush: bool = True,
 ) -> Version:
@@ -287,6 +288,7 @@ def _insert_version(
         page_count=content.page_count,
         text_method=content.text_method,
         comment=(comment or None),
+        signature_of=signature_of,
         created_by_id=ctx.actor.user_id,
     )
     ctx.db.add(version)
