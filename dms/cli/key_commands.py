@@ -127,13 +127,14 @@ def register(main: click.Group, doc_group: click.Group, state: Callable[[], Any]
                   type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="zusätzlicher Vertrauensanker (PEM/DER), nur für diese Prüfung")
     @click.option("--no-keep", is_flag=True, help="kein Prüfprotokoll ablegen")
-    @click.option("--strict", is_flag=True, help="auch Warnungen ergeben Exit 1")
+    @click.option("--accept-warnings", is_flag=True,
+                  help="auch „gültig mit Warnungen“ ergibt Exit 0")
     @json_option
     def doc_check_signatures(document_id: int, number: int | None, anchors: tuple[Path, ...],
-                             no_keep: bool, strict: bool, as_json: bool) -> None:
+                             no_keep: bool, accept_warnings: bool, as_json: bool) -> None:
         """Signaturen eines Dokuments prüfen; das Prüfprotokoll wird daneben abgelegt.
-        Exit 0, wenn alle Signaturen gültig sind (mit Warnungen nur ohne --strict), sonst 1
-        (wie `dms verify-signature`)."""
+        Exit 0, wenn alle Signaturen gültig sind (mit Warnungen nur mit --accept-warnings),
+        sonst 1 (wie `dms verify-signature`)."""
         with _state().unit() as ctx:
             result = signatures.check_document(
                 ctx, document_id=document_id, number=number,
@@ -146,5 +147,5 @@ def register(main: click.Group, doc_group: click.Group, state: Callable[[], Any]
             click.echo(report.summary_de)
             for check in report.signatures:
                 click.echo(f"  {check.field_name}: {check.signer} – {check.verdict}")
-        accepted = ("valid",) if strict else ("valid", "warning")
+        accepted = ("valid", "warning") if accept_warnings else ("valid",)
         raise SystemExit(0 if report.verdict in accepted else 1)

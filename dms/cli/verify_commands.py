@@ -1,7 +1,8 @@
 """`dms verify-signature`: check the signatures of a PDF file from the shell (Signaturprüfung).
 
-Exit codes: 0 when every signature is valid (warnings included, unless --strict), 1 when a
-signature is invalid or the PDF has none, 2 when the file is not a readable PDF (the
+Exit codes: 0 when every signature is valid, 1 when a signature is invalid or only valid with
+warnings (unknown revocation status, say: ETSI calls that indeterminate; `--accept-warnings`
+lets those pass), or the PDF has none, 2 when the file is not a readable PDF (the
 DmsGroup maps UnsupportedContent), 7 when the configured trust store is broken.
 """
 
@@ -35,15 +36,15 @@ def register(main: click.Group, json_option: Any) -> None:
     @click.option("--html", "html_out", default=None,
                   type=click.Path(dir_okay=False, writable=True, path_type=Path),
                   help="Prüfprotokoll als eigenständige HTML-Datei schreiben")
-    @click.option("--strict", is_flag=True,
-                  help="Exit 1 auch bei „gültig mit Warnungen“")
+    @click.option("--accept-warnings", is_flag=True,
+                  help="Exit 0 auch bei „gültig mit Warnungen“")
     @json_option
     def verify_signature(path: Path, trust_files: tuple[Path, ...], offline: bool,
-                         at_text: str | None, html_out: Path | None, strict: bool,
+                         at_text: str | None, html_out: Path | None, accept_warnings: bool,
                          as_json: bool) -> None:
         """Signaturen eines PDFs prüfen (Integrität, Änderungen, Vertrauenskette, Sperrstatus,
-        Zeitstempel); Exit 0 nur wenn alle Signaturen gültig sind (auch mit Warnungen,
-        außer mit --strict), 1 sonst oder ohne Signatur, 2 wenn die Datei kein lesbares PDF ist."""
+        Zeitstempel); Exit 0 nur wenn alle Signaturen gültig sind (mit Warnungen nur mit
+        --accept-warnings), 1 sonst oder ohne Signatur, 2 wenn die Datei kein lesbares PDF ist."""
         from dms.settings import load_settings
         from dms.signatures.report import REVOCATION_DE, VERDICT_DE, report_html
         from dms.signatures.trust import configured_trust_store
@@ -76,7 +77,7 @@ def register(main: click.Group, json_option: Any) -> None:
                     click.echo(f"      - {reason}")
             if html_out is not None:
                 click.echo(f"  Prüfprotokoll: {html_out}")
-        failing = {"invalid", "warning"} if strict else {"invalid"}
+        failing = {"invalid"} if accept_warnings else {"invalid", "warning"}
         if not report.signatures or report.verdict in failing:
             sys.exit(1)
 

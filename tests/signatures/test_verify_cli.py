@@ -82,14 +82,15 @@ def test_revoked_exit_1_and_html_protocol(pki: SigningPki, files: dict[str, Path
     assert "Prüfprotokoll" in page and "gesperrt" in page
 
 
-def test_offline_warning_passes_unless_strict(files: dict[str, Path], env: dict[str, str],
+def test_offline_warning_fails_unless_accepted(files: dict[str, Path], env: dict[str, str],
                                                tmp_path: Path, pki: SigningPki) -> None:
     b_b = tmp_path / "bb.pdf"
     b_b.write_bytes(sign_with_pyhanko(sample_pdf(), pki.bob, "B-B"))
     code, out, _ = run(env, str(b_b), "--trust", str(pki.root_path), "--offline")
-    assert code == 0 and "gültig mit Warnungen" in out
-    code, _, _ = run(env, str(b_b), "--trust", str(pki.root_path), "--offline", "--strict")
-    assert code == 1
+    assert code == 1 and "gültig mit Warnungen" in out
+    code, _, _ = run(env, str(b_b), "--trust", str(pki.root_path), "--offline",
+                     "--accept-warnings")
+    assert code == 0
 
 
 def test_unsigned_pdf_says_so_exit_1(files: dict[str, Path], env: dict[str, str]) -> None:
