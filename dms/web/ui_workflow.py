@@ -22,11 +22,12 @@ from dms.services.context import Ctx
 from dms.web import ui
 from dms.web.ui import page_unit, render
 from workflows import cosign, processes, signing_step, tasks
-from workflows.inbox import InboxFilter, list_inbox
+from workflows.inbox import COUNT_CAP, InboxFilter, inbox_page
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 25
+INBOX_COUNT_CAP = COUNT_CAP  # beyond it the inbox says "mehr als N" instead of counting on
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 COSIGNER_SLOTS = 6
 
@@ -160,9 +161,10 @@ def inbox(request: Request, view: str = "all", sort: str = "due", q: str = "", p
     sort = sort if sort in SORTS else "due"
     page = max(1, page)
     with page_unit(request) as ctx:
-        items, total = list_inbox(ctx, InboxFilter(
+        found = inbox_page(ctx, InboxFilter(
             view=view, search=q.strip() or None, sort=sort, limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE))
+            offset=(page - 1) * PAGE_SIZE), count_cap=INBOX_COUNT_CAP)
+        items, total = found.items, found.total
         pages = max(1, -(-total // PAGE_SIZE))
         keep = {k: v for k, v in {"view": view, "sort": sort, "q": q.strip()}.items()
                 if v and not (k == "view" and v == "all") and not (k == "sort" and v == "due")}
@@ -172,7 +174,8 @@ def inbox(request: Request, view: str = "all", sort: str = "due", q: str = "", p
             return "/tasks" + (f"?{urlencode(params)}" if params else "")
 
         return render(
-            request, "inbox.html", active_page="tasks", items=items, total=total, view=view,
+            request, "inbox.html", active_page="tasks", items=items, total=total,
+            total_exact=found.total_exact, view=view,
             sort=sort, q=q.strip(), page=page, pages=pages, views=VIEWS, sorts=SORTS,
             empty=EMPTY[view], notice=_notice(notice),
             tab_links={v: "/tasks" + (f"?{urlencode({'view': v})}" if v != "all" else "")

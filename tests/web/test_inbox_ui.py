@@ -224,3 +224,16 @@ def test_missing_things_are_not_found(seeded: App, path: str) -> None:
     with browser(seeded, "mueller") as (client, _csrf):
         page = client.get(path)
         assert page.status_code == 404 and "Nicht gefunden" in page.text
+
+
+def test_a_capped_count_says_more_than(seeded: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dms.web import ui_workflow
+
+    _start_model(seeded)
+    _start_model(seeded)  # two group tasks and two of mueller's own
+    with browser(seeded, "mueller") as (client, _csrf):
+        assert "4 Aufgaben" in client.get("/tasks").text
+        monkeypatch.setattr(ui_workflow, "INBOX_COUNT_CAP", 1)  # counted up to 1 per path
+        page = client.get("/tasks").text
+        assert "mehr als 2 Aufgaben" in page
+        assert len(_rows(page)) == 4  # the page itself is whole
