@@ -2,9 +2,10 @@
 
 Built on the shipped model config/processes/cosign.bpmn (process key "cosign"): prepare ->
 co-sign, parallel or sequential (a multi-instance task over `cosigners`) -> refused? the
-author revises and the round starts again -> final signature by a person entitled to sign ->
-the `sign-document` service task (the hook the signatures capability replaces) -> file away
-(z.d.A.) or dispatch.
+author revises and the round starts again -> final signature by a person entitled to sign,
+with their own key (workflows.signing_step: the signed PDF becomes the next version) -> the
+`sign-document` service task records how it was signed -> file away (z.d.A.), or seal and
+dispatch.
 
 This module is the service in front of that model:
 
