@@ -14,7 +14,6 @@ A plain approval without a signature is accepted only where config/signatures.to
 from __future__ import annotations
 
 import os
-import tomllib
 from typing import Any
 
 from dms.errors import ConfigError, InvalidInput, NotFound, PermissionDenied
@@ -31,15 +30,7 @@ SEAL_PASSPHRASE_ENV = "DMS_SEAL_PASSPHRASE"
 
 
 def plain_approval_allowed(ctx: Ctx) -> bool:
-    path = ctx.app.settings.config_dir / "signatures.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return False
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: kein gültiges TOML / invalid TOML: {exc}") from exc
-    section = data.get("final_signature") or {}
-    return bool(section.get("plain_approval", False))
+    return signatures.settings_for(ctx).plain_approval
 
 
 def is_signing_task(ctx: Ctx, task: Task) -> bool:

@@ -48,24 +48,8 @@ def settings_for(ctx: Ctx) -> SignatureSettings:
 def office_level(ctx: Ctx, office_id: int | None) -> str:
     """The PAdES level an office's policy asks for (`[office."CODE"] level` in
     signatures.toml), else the configured default."""
-    import tomllib
-
-    from dms.errors import ConfigError
-
-    default = settings_for(ctx).default_level
     office = ctx.db.get(Office, office_id) if office_id else None
-    if office is None:
-        return default
-    path = ctx.app.settings.config_dir / "signatures.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return default  # settings_for has already named what is wrong with the file
-    level = ((data.get("office") or {}).get(office.code) or {}).get("level", default)
-    if level not in LEVELS:
-        raise ConfigError(f"signatures.toml [office.\"{office.code}\"] level {level!r}: "
-                          f"erlaubt / allowed: {', '.join(LEVELS)}")
-    return str(level)
+    return settings_for(ctx).level_for(office.code if office else None)
 
 
 # --- keys -----------------------------------------------------------------------------------

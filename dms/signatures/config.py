@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -35,6 +36,12 @@ class SignatureSettings:
     stamp_box: tuple[float, float, float, float] = (330.0, 40.0, 565.0, 110.0)
     pkcs11_module: str | None = None
     check_revocation: bool = False  # check OCSP/CRL before B-B and B-T signatures too
+    office_levels: Mapping[str, Level] = field(default_factory=dict)  # [office."CODE"] level
+    plain_approval: bool = False  # [final_signature]: a final signature without a signature
+
+    def level_for(self, office_code: str | None) -> Level:
+        """The level an office's policy asks for, else the default."""
+        return self.office_levels.get(office_code or "", self.default_level)
 
     def with_tsa(self, url: str | None) -> SignatureSettings:
         """A copy with another timestamp authority (the CLI's --tsa)."""
@@ -117,7 +124,24 @@ def load_signature_settings(path: Path | None = None) -> SignatureSettings:
         stamp_box=_box(stamp.get("box", [330, 40, 565, 110])),
         pkcs11_module=str(data.get("pkcs11", {}).get("module") or "") or None,
         check_revocation=_flag(path, data.get("trust", {}), "check_before_signing"),
+        office_levels=_office_levels(path, data.get("office", {})),
+        plain_approval=_flag(path, data.get("final_signature", {}), "plain_approval"),
     )
+
+
+def _office_levels(path: Path, table: Any) -> dict[str, Level]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [office.\"CODE\"]-Tabellen erwartet / expected tables")
+    levels: dict[str, Level] = {}
+    for code, entry in table.items():
+        level = entry.get("level") if isinstance(entry, dict) else None
+        if level is None:
+            continue
+        if level not in LEVELS:
+            raise ConfigError(f"{path}: [office.\"{code}\"] level = {level!r}; erlaubt / "
+                              f"allowed: {', '.join(LEVELS)}")
+        levels[str(code)] = cast(Level, level)
+    return levels
 
 
 def _flag(path: Path, table: dict[str, Any], key: str) -> bool:
