@@ -228,7 +228,8 @@ def quarantine(app: App, batch_id: int, reason: str) -> BatchResult:
 def _is_signed(path: Path) -> bool:
     from ingest.signature_intake import looks_signed
 
-    return path.stat().st_size <= 256 * 1024 * 1024 and looks_signed(path.read_bytes())
+    with path.open("rb") as stream:
+        return looks_signed(stream)
 
 
 def born_digital_text(path: Path) -> ExtractedText | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import BinaryIO
 
 from dms.errors import DmsError
 from dms.services import audit, documents
@@ -22,11 +23,19 @@ log = logging.getLogger(__name__)
 PDF = "application/pdf"
 # a signed PDF has a signature dictionary with a byte range; cheap to look for in the bytes
 _MARKERS = (b"/ByteRange", b"/Sig")
-_SCAN_LIMIT = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
-def looks_signed(data: bytes) -> bool:
-    return all(marker in data for marker in _MARKERS)
+def looks_signed(stream: BinaryIO) -> bool:
+    """Whether the PDF carries a signature dictionary, read in chunks (a 200-page scan is
+    never held in memory at once); chunks overlap so a marker across a boundary counts."""
+    missing = set(_MARKERS)
+    tail = b""
+    while missing and (chunk := stream.read(_CHUNK)):
+        window = tail + chunk
+        missing = {m for m in missing if m not in window}
+        tail = window[-16:]
+    return not missing
 
 
 def check_incoming_signatures(app: App, document_ids: Iterable[int]) -> list[int]:
@@ -39,11 +48,8 @@ def check_incoming_signatures(app: App, document_ids: Iterable[int]) -> list[int
         try:
             with app.unit(INGEST) as ctx:
                 opened = documents.open_version(ctx, document_id)
-                if opened.version.mime_type != PDF or opened.version.size > _SCAN_LIMIT:
-                    opened.stream.close()
-                    continue
                 with opened.stream as stream:
-                    if not looks_signed(stream.read()):
+                    if opened.version.mime_type != PDF or not looks_signed(stream):
                         continue
                 signatures.check_document(ctx, document_id=document_id)
             checked.append(document_id)
