@@ -62,6 +62,8 @@ def test_import_search_and_listing(initialised: dict[str, str], tmp_path: Path) 
     hits = json.loads(out)["hits"]
     assert [h["document_id"] for h in hits] == [results[0]["document_id"]]
     code, out = run(initialised, "--user", "weber", "search", "Carport", "--json")
+    assert json.loads(out)["total"] == 1  # weber stands in for mueller (demo Vertretung)
+    code, out = run(initialised, "--user", "schmidt", "search", "Carport", "--json")
     assert json.loads(out)["total"] == 0
     code, out = run(initialised, "doc", "list", "--case", case_ref, "--json")
     assert json.loads(out)[0]["mime_type"] == "application/pdf"

@@ -11,6 +11,7 @@ from dms.errors import Conflict, InvalidInput, NotFound, UnsupportedContent
 from dms.services import documents, fileplan, files
 from dms.services.context import SYSTEM, App
 from tests.support.actors import as_user
+from tests.support.deputies import end_vertretung
 
 
 @pytest.fixture
@@ -122,6 +123,7 @@ def test_same_bytes_twice_are_stored_once_and_reported(
 
 
 def test_other_office_cannot_read_or_add(seeded: App, case_id: int, tmp_path: Path) -> None:
+    end_vertretung(seeded)  # weber's demo Vertretung for mueller (office 63) is over
     path = _write(tmp_path, "x.txt", b"abc")
     with as_user(seeded, "mueller") as ctx:
         doc = documents.add_document(ctx, case_id=case_id, source=path, filename="x.txt")

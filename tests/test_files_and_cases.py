@@ -8,6 +8,7 @@ from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.services import audit, fileplan, files
 from dms.services.context import SYSTEM, App
 from tests.support.actors import as_user
+from tests.support.deputies import end_vertretung
 
 
 def _node(app: App, code: str) -> int:
@@ -66,6 +67,7 @@ def test_empty_title_is_rejected_with_a_readable_message(seeded: App) -> None:
 
 
 def test_visibility_by_office_role_and_share(seeded: App) -> None:
+    end_vertretung(seeded)  # weber's demo Vertretung for mueller (office 63) is over
     with as_user(seeded, "mueller") as ctx:
         mine = {f.reference for f in files.list_files(ctx)}
     with as_user(seeded, "weber") as ctx:

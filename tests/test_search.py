@@ -12,6 +12,7 @@ from dms.services import documents, fileplan, files
 from dms.services.context import SYSTEM, App
 from dms.services.search import search
 from tests.support.actors import as_user
+from tests.support.deputies import end_vertretung
 
 
 @pytest.fixture
@@ -105,6 +106,7 @@ def test_filters(seeded: App, corpus: dict[str, int]) -> None:
 
 
 def test_no_hits_outside_visible_files(seeded: App, corpus: dict[str, int]) -> None:
+    end_vertretung(seeded)  # weber's demo Vertretung for mueller (office 63) is over
     assert _ids(seeded, "weber", SearchQuery("Haus")) == []
     assert _ids(seeded, "post", SearchQuery("Haus")) == []
     assert corpus["haus"] in _ids(seeded, "admin", SearchQuery("Haus"))
@@ -189,6 +191,7 @@ def test_total_is_capped_beyond_the_pool(seeded: App, tmp_path: Path, small_pool
 def test_restricted_user_finds_own_documents_behind_many_invisible_ones(
     seeded: App, tmp_path: Path, small_pools: int
 ) -> None:
+    end_vertretung(seeded)  # weber's demo Vertretung for mueller (office 63) is over
     own_case = _case_in_office(seeded, "63", "602", "Bauaufsicht Süd")
     own = _add_texts(
         seeded, tmp_path, own_case, [("Prüfbericht", "Die Fassade ist schadhaft.")] * 2, "mueller"

@@ -188,7 +188,7 @@ def _grant_read(ctx: Ctx, file: File, participants: list[Participant]) -> None:
             user = ctx.db.get(User, p.user_id)
             assert user is not None
             seen = ctx.db.scalar(select(File.id).where(
-                File.id == file.id, visible_files(actor_for(ctx.db, user))))
+                File.id == file.id, visible_files(actor_for(ctx.db, user, with_deputies=False))))
             if seen is None:
                 files.share_file(ctx, file.id, user_id=user.id)
         elif p.office_id != file.office_id and ctx.db.scalar(select(FileShare.id).where(

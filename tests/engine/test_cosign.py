@@ -19,6 +19,7 @@ from dms.signatures.demo_pki import make_demo_pki
 from tests.conftest import ROOT
 from tests.engine.conftest import Flow
 from tests.support.actors import as_user
+from tests.support.deputies import end_vertretung
 from workflows import cosign, jobs, signing_step, tasks
 from workflows.models import ProcessInstance, Task
 
@@ -97,6 +98,7 @@ def _audit_actions(app: App, object_type: str, object_id: int) -> list[str]:
 
 def test_parallel_refusal_revision_and_entitled_final_signature(flow: Flow, draft: int) -> None:
     app = flow.app
+    end_vertretung(app)  # weber's demo Vertretung for mueller (office 63) is over
     with as_user(app, "weber") as ctx, pytest.raises(NotFound):
         documents.get_document(ctx, draft)  # office 50 cannot read office 63's file yet
     instance = _start(flow, draft, ["weber", "schmidt"], "parallel")
@@ -272,8 +274,25 @@ def test_new_version_after_a_cosignature_restarts_the_round(flow: Flow, draft: i
     assert [t.element_id for t in flow.inbox("becker", "groups")] == []
 
 
+def test_a_cosigner_who_deputises_gets_a_share_that_outlasts_the_vertretung(
+    flow: Flow, draft: int
+) -> None:
+    """weber reads office 63's draft only as mueller's deputy (demo data); co-signing must not
+    rely on that, or the draft would vanish from weber's task when the Vertretung ends."""
+    app = flow.app
+    with as_user(app, "weber") as ctx:
+        assert ctx.actor.deputising and documents.get_document(ctx, draft)[0].id == draft
+    instance = _start(flow, draft, ["weber"], "parallel")
+    end_vertretung(app)
+    assert _mine(flow, "weber") == [("Task_CosignParallel", instance)]
+    with as_user(app, "weber") as ctx:
+        assert ctx.actor.deputising == ()
+        assert documents.get_document(ctx, draft)[0].id == draft
+
+
 def test_start_is_checked(flow: Flow, draft: int) -> None:
     app = flow.app
+    end_vertretung(app)  # weber's demo Vertretung for mueller (office 63) is over
     with pytest.raises(InvalidInput, match="Mindestens"):
         _start(flow, draft, [" ", ""])
     with pytest.raises(InvalidInput, match="Unbekannte Person"):

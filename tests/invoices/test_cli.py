@@ -12,6 +12,7 @@ from dms.cli.main import main
 from dms.services.context import App
 from tests.einvoice.builders import build
 from tests.invoices.conftest import LEITWEG_63
+from tests.support.deputies import end_vertretung
 
 
 def _env(app: App) -> dict[str, str]:
@@ -58,6 +59,7 @@ def test_import_list_show(finance: App, tmp_path: Path) -> None:
     assert code == 0 and "Doppelrechnung" in out
 
     # as a user: the mailroom is refused, a clerk of another office sees nothing
+    end_vertretung(finance)  # weber's demo Vertretung for mueller (office 63) is over
     code, _, err = _run(finance, "--user", "post", "invoice", "list")
     assert code == 4
     code, out, _ = _run(finance, "--user", "weber", "invoice", "list", "--json")

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from dms.services.context import App
 from tests.einvoice.builders import build, build_zugferd_pdf
 from tests.invoices.conftest import LEITWEG_63, import_invoice
+from tests.support.deputies import end_vertretung
 from tests.web.conftest import login
 from workflows import jobs
 
@@ -108,6 +109,7 @@ def test_who_sees_the_finance_screen(web: TestClient, finance: App, tmp_path: Pa
     assert 'href="/finanzen"' not in web.get("/").text
     assert web.get("/finanzen").status_code == 403
     assert web.get(f"/finanzen/rechnungen/{invoice_id}").status_code == 403
+    end_vertretung(finance)  # weber's demo Vertretung for mueller (office 63) is over
     login(web, "weber")  # a clerk of another office: the list is empty, the invoice unknown
     assert 'data-invoice="' not in web.get("/finanzen").text
     assert web.get(f"/finanzen/rechnungen/{invoice_id}").status_code == 404

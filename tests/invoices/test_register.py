@@ -20,6 +20,7 @@ from ingest.invoice_register import seller_key
 from tests.einvoice.builders import build, build_zugferd_pdf
 from tests.invoices.conftest import LEITWEG_63, import_invoice
 from tests.support.actors import as_user
+from tests.support.deputies import end_vertretung
 
 SKONTO = {"buyer_reference": LEITWEG_63, "order_reference": "BEST-4711",
           "payment_terms": "#SKONTO#TAGE=10#PROZENT=3.00#\n"}
@@ -131,6 +132,7 @@ def test_not_an_invoice_is_refused_and_nothing_registered(finance: App, tmp_path
 def test_who_may_import(finance: App, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied):
         import_invoice(finance, tmp_path, SKONTO, username="post")
+    end_vertretung(finance)  # weber's demo Vertretung for mueller (office 63) is over
     with pytest.raises((NotFound, PermissionDenied)):  # clerk of the Sozialamt into office 63
         import_invoice(finance, tmp_path, SKONTO, username="weber")
     assert _count(finance) == 0

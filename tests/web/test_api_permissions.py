@@ -23,6 +23,7 @@ from dms.content.text_pdf import text_pdf
 from dms.models import AuditEvent
 from dms.services import audit, documents, files, users
 from dms.services.context import SYSTEM, App
+from tests.support.deputies import end_vertretung
 from tests.web.conftest import api_token
 from tests.web.test_api import API, api_routes
 from workflows.models import ProcessInstance, Task
@@ -503,6 +504,7 @@ SCENARIOS = [
 def test_every_route_refuses_outsiders(
     web: TestClient, seeded: App, username: str, office_code: str
 ) -> None:
+    end_vertretung(seeded)  # weber's demo Vertretung for mueller (office 63) is over
     target = with_workflow(seeded, load_target(seeded, office_code), office_code)
     target = with_invoice(seeded, with_intake(seeded, target))
     auth = api_token(seeded, username)
@@ -579,6 +581,7 @@ def test_every_route_requires_authentication(web: TestClient, seeded: App) -> No
 
 
 def test_shared_reader_may_read_but_not_change(web: TestClient, seeded: App) -> None:
+    end_vertretung(seeded)  # weber's demo Vertretung for mueller (office 63) is over
     target = load_target(seeded, "63")
     owner, reader = api_token(seeded, "mueller"), api_token(seeded, "weber")
     with seeded.unit(SYSTEM) as ctx:
