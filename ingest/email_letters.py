@@ -345,6 +345,7 @@ class PreparedAttachment:
     pages: int | None = None
     ocr_confidence: float | None = None
     note: str | None = None  # why it was filed as it is, when it could not be read
+    reading_copy: Path | None = None  # signed scan: its searchable PDF/A, kept beside it
 
 
 def write_attachment(attachment: EmailAttachment, folder: Path) -> Path:
@@ -361,7 +362,9 @@ def prepare_attachment(
 ) -> PreparedAttachment:
     """Decide what is filed for an attachment written to ``original``: an e-invoice and a
     born-digital PDF unchanged, a scanned PDF or an image as a searchable PDF/A (OCR), any
-    other file unchanged (its text is extracted here for routing, and again when filed)."""
+    other file unchanged (its text is extracted here for routing, and again when filed).
+    A signed PDF is never rewritten: a signed scan is filed unchanged with its OCR'd
+    reading copy beside it (:mod:`ingest.reading_copy`)."""
     sha = hashlib.sha256(attachment.data).hexdigest()
     mime = attachment.mime_type
     if is_einvoice:
@@ -371,6 +374,10 @@ def prepare_attachment(
         if text_layer is not None:
             return PreparedAttachment(attachment.filename, original, text_layer[0],
                                       "text-layer", sha, mime, text_layer[1])
+        from ingest.reading_copy import is_signed
+
+        if is_signed(original):
+            return _signed_attachment(attachment, original, sha, jobs)
     if mime in ("application/pdf", "image/tiff", "image/jpeg", "image/png"):
         try:
             return _ocr_attachment(attachment, original, sha, jobs)
@@ -423,4 +430,23 @@ def _ocr_attachment(
     return PreparedAttachment(
         f"{stem}.pdf", pdf_path, "\f".join(o.text for o in readings), "ocr", sha,
         attachment.mime_type, len(pages), confidence,
+    )
+
+
+def _signed_attachment(
+    attachment: EmailAttachment, original: Path, sha: str, jobs: int
+) -> PreparedAttachment:
+    """A signed scan attached to a mail: filed as it came, OCR'd into a reading copy."""
+    from ingest.reading_copy import METHOD, make_reading_copy
+
+    stem = attachment.filename.rsplit(".", 1)[0] or "anhang"
+    try:
+        copy = make_reading_copy(original, original.with_name(f"{stem}.lesefassung.pdf"),
+                                 title=attachment.filename, original_sha256=sha, jobs=jobs)
+    except UnsupportedContent as exc:  # kept as it is, with the reason
+        return PreparedAttachment(attachment.filename, original, "", "as-is", sha,
+                                  attachment.mime_type, note=exc.message)
+    return PreparedAttachment(
+        attachment.filename, original, copy.text, METHOD, sha, attachment.mime_type,
+        copy.pages, copy.mean_confidence, reading_copy=copy.path,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dms.models import Case, File
+from dms.models import Case, File, Version
 from dms.services import documents, fileplan, files
 from dms.services.context import Actor, Ctx
 from dms.services.users import office_by_code
@@ -40,6 +40,8 @@ class Attachment:
     title: str
     doc_type: str
     attributes: dict[str, Any]
+    # the searchable PDF/A made from a signed scan: kept beside the unchanged original
+    reading_copy: Path | None = None
 
 
 def intake_case(ctx: Ctx, office_code: str, year: int) -> Case:
@@ -76,6 +78,7 @@ def file_letter(
     process_variables: dict[str, Any],
     letter_date: date | None = None,
     attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    reading_copy: Path | None = None,
 ) -> Filed:
     """One transaction: the document (and any attachments) in its case and, if given, the
     process about it.
@@ -85,6 +88,10 @@ def file_letter(
     as extracted from the text or an e-mail's Date:) when known, else the date of receipt;
     the date of receipt (Eingangsdatum, per batch) is always kept in the attributes as
     ``received_on``, as on a paper receipt stamp.
+
+    ``reading_copy`` (and an attachment's): the searchable PDF/A made from a signed scan,
+    stored beside the version as its rendition, in the same transaction; the source itself
+    stays the version, unchanged, and search reads the copy's text.
     """
     dated = {**attributes, "received_on": received_on.isoformat(),
              "letter_date": letter_date.isoformat() if letter_date else None}
@@ -100,6 +107,8 @@ def file_letter(
         attributes=dated,
         comment="Posteingang",
     )
+    if reading_copy is not None:
+        _add_reading_copy(ctx, added.version, reading_copy, filename)
     attachment_ids = []
     for attachment in attachments:
         extra = documents.add_document(
@@ -116,6 +125,8 @@ def file_letter(
                         "register_number": attributes.get("register_number")},
             comment="Posteingang (Anlage)",
         )
+        if attachment.reading_copy is not None:
+            _add_reading_copy(ctx, extra.version, attachment.reading_copy, attachment.filename)
         attachment_ids.append(extra.document.id)
     case = ctx.db.get(Case, case_id)
     assert case is not None
@@ -133,3 +144,10 @@ def file_letter(
         )
         instance_id = instance.id
     return Filed(added.document.id, case_id, case.reference, instance_id, tuple(attachment_ids))
+
+
+def _add_reading_copy(ctx: Ctx, version: Version, path: Path, filename: str) -> None:
+    from dms.services.renditions import add_rendition
+
+    stem = Path(filename).stem or "dokument"
+    add_rendition(ctx, version, path, f"{stem} (Lesefassung OCR).pdf")

@@ -68,3 +68,4 @@ class IntakeLetter(Base):
 
 
 from ingest.invoice_records import InvoiceRecord  # noqa: E402,F401 - registers the invoice register
+from ingest.letter_blobs import LetterBlob  # noqa: E402,F401 - registers the letters' extra blobs

@@ -5,7 +5,9 @@ Invariants: the original is durably stored and its batch row committed before th
 may be removed (`receive`); every letter is committed on its own with its register number,
 so a restart skips letters that are done and finishes the rest; a batch that cannot be read
 is quarantined with a reason, never dropped. Born-digital PDFs with a usable text layer are
-not OCR'd and are filed as they are (a signed PDF must never be rewritten).
+not OCR'd and are filed as they are. A signed PDF is never rewritten: it is filed unchanged,
+and when its pages are only images (a signed scan) they are OCR'd into a searchable PDF/A
+reading copy kept beside it (:mod:`ingest.reading_copy`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dms.services.context import SYSTEM, Actor, App, Ctx
 from dms.services.references import next_number
 from ingest.filing import INGEST, Attachment, file_letter, intake_case
 from ingest.models import IntakeBatch, IntakeLetter
+from ingest.reading_copy import METHOD as READING_COPY_METHOD
 from ingest.routing_adapter import RoutingProposal, propose_routing
 from ingest.signature_intake import check_incoming_signatures
 
@@ -142,13 +145,15 @@ def process_batch(app: App, batch_id: int, *, jobs: int = 2) -> BatchResult:
                 " mailroom"
             )
         text_layer = born_digital_text(original) if mime == "application/pdf" else None
-        if text_layer is None and mime == "application/pdf" and _is_signed(original):
-            # a signed PDF is never split, OCR'd or rewritten, even with little text in it
-            text_layer = extract_text(original, mime, max_chars=2_000_000)
+        # a signed PDF is never split or rewritten, even with little text in it: a signed
+        # scan is OCR'd into a reading copy beside it
+        signed_scan = text_layer is None and mime == "application/pdf" and _is_signed(original)
         if mime == "einvoice":
             pass
         elif mime == EMAIL_TYPE:
             _letter_from_email(app, batch_id, original, workdir, jobs)
+        elif signed_scan:
+            _letter_from_signed_scan(app, batch_id, original, workdir, jobs)
         elif text_layer is not None:
             _letter_from_pdf(app, batch_id, original, text_layer)
         else:
@@ -226,10 +231,9 @@ def quarantine(app: App, batch_id: int, reason: str) -> BatchResult:
 
 
 def _is_signed(path: Path) -> bool:
-    from ingest.signature_intake import looks_signed
+    from ingest.reading_copy import is_signed
 
-    with path.open("rb") as stream:
-        return looks_signed(stream)
+    return is_signed(path)
 
 
 def born_digital_text(path: Path) -> ExtractedText | None:
@@ -292,6 +296,47 @@ def _letter_from_pdf(app: App, batch_id: int, original: Path, extracted: Extract
         original,
         batch.sha256,
         {"method": "text-layer"},
+    )
+
+
+def _letter_from_signed_scan(
+    app: App, batch_id: int, original: Path, workdir: Path, jobs: int
+) -> None:
+    """A signed PDF without a usable text layer (a signed scan) is one letter, filed
+    unchanged, its signatures intact; its pages are OCR'd into a searchable PDF/A reading
+    copy, which routing reads, the review screen shows and the e-file keeps beside the
+    original (the letter's ``pdf_sha256`` names the copy, the batch's the original).
+    Pages that cannot be rendered leave the original filed as it is, without the copy."""
+    from ingest.reading_copy import METHOD, make_reading_copy
+
+    with app.unit(SYSTEM) as ctx:
+        if _letters(ctx, batch_id):
+            return
+        batch = ctx.db.get(IntakeBatch, batch_id)
+        assert batch is not None
+        sha256, received_on, name = batch.sha256, batch.received_on, batch.source_name
+    try:
+        copy = make_reading_copy(original, workdir / "lesefassung.pdf", title=name,
+                                 original_sha256=sha256, received_on=received_on, jobs=jobs)
+    except DmsError:
+        _letter_from_pdf(app, batch_id, original,
+                         extract_text(original, "application/pdf", max_chars=2_000_000))
+        return
+    with app.unit(SYSTEM) as ctx:
+        batch = ctx.db.get(IntakeBatch, batch_id)
+        assert batch is not None
+        batch.page_count, batch.blank_pages = copy.pages, 0
+    _finish_letter(
+        app,
+        batch_id,
+        1,
+        list(range(copy.pages)),
+        copy.text,
+        None,
+        copy.path,
+        sha256,
+        {"method": METHOD, "mean_confidence": copy.mean_confidence},
+        page_state=copy.page_state,
     )
 
 
@@ -475,6 +520,7 @@ def _letter_from_email(
     letter the invoice way, into the invoice file of the office its Leitweg-ID names."""
     from ingest.einvoice_intake import InvoiceFacts, examine_invoice, invoice_case
     from ingest.email_letters import prepare_attachment, read_email, write_attachment
+    from ingest.letter_blobs import letter_blob_rows
 
     with app.unit(SYSTEM) as ctx:
         known = [(letter.id, letter.status == "review" and not letter.needs_review)
@@ -484,6 +530,7 @@ def _letter_from_email(
         if unsent:
             _send_or_review(app, letter_id, original)
         register_email_invoices(app, letter_id, workdir)
+        _render_waiting_invoice_views(app, letter_id, workdir)
         return
     mail = read_email(original, max_attachment_bytes=app.settings.max_upload_bytes)
     tz = app.settings.tz
@@ -502,6 +549,10 @@ def _letter_from_email(
         prepared = prepare_attachment(attachment, path, jobs=jobs, is_einvoice=facts is not None)
         with prepared.path.open("rb") as handle:
             blob = app.store.put(handle)
+        reading_sha256 = None
+        if prepared.reading_copy is not None:
+            with prepared.reading_copy.open("rb") as handle:
+                reading_sha256 = app.store.put(handle).sha256
         invoice = invoice or facts
         entries.append({
             "filename": prepared.filename,
@@ -509,8 +560,9 @@ def _letter_from_email(
             "mime_type": attachment.mime_type,
             "sha256": blob.sha256,
             "original_sha256": prepared.original_sha256,
+            "reading_sha256": reading_sha256,
             "method": prepared.method,
-            "pages": prepared.pages,
+            "pages": prepared.pages or _pdf_pages(prepared.path, attachment.mime_type),
             "ocr_confidence": prepared.ocr_confidence,
             "note": prepared.note or note,
             "einvoice": facts.summary if facts else None,
@@ -539,7 +591,8 @@ def _letter_from_email(
             needs_review = proposal.needs_review
         for entry in entries:  # what the letter is about, for attachments that are letters
             entry["doc_type"] = entry["doc_type"] or (
-                extraction.get("document_type") if entry["method"] in ("ocr", "text-layer")
+                extraction.get("document_type")
+                if entry["method"] in ("ocr", "text-layer", READING_COPY_METHOD)
                 else "other")
         registered = extraction.get("sender") if extraction.get("sender_register_id") else None
         day = mail.letter_date(tz)
@@ -573,6 +626,7 @@ def _letter_from_email(
         )
         ctx.db.add(letter)
         ctx.db.flush()
+        ctx.db.add_all(letter_blob_rows(letter.id, entries))  # kept from fsck's sweep
         audit.record(ctx, "intake.letter", "intake_letter", letter.id, after={
             "register_number": letter.register_number, "batch": batch_id, "email": True,
             "attachments": len(entries), "routing": routing.get("reason"),
@@ -581,6 +635,66 @@ def _letter_from_email(
     if not needs_review:
         _send_or_review(app, letter_id, original)
     register_email_invoices(app, letter_id, workdir)
+    _render_waiting_invoice_views(app, letter_id, workdir)
+
+
+def _render_waiting_invoice_views(app: App, letter_id: int, workdir: Path) -> None:
+    """The readable view of each XML e-invoice attached to an e-mail letter that waits in
+    review (its automatic send failed), rendered now, once, and kept for the review screen
+    (``view_sha256`` in its entry); a filed one has the invoice register's view instead.
+    Rendering takes about half a second, so it never happens per request."""
+    from ingest.einvoice import parse_invoice
+    from ingest.einvoice.pdf_view import render_pdf
+    from ingest.einvoice.validation import validate
+    from ingest.letter_blobs import LetterBlob
+
+    with app.unit(SYSTEM) as ctx:
+        letter = ctx.db.get(IntakeLetter, letter_id)
+        assert letter is not None
+        if letter.status != "review":
+            return
+        entries = list((letter.pages or {}).get("attachments") or [])
+    views: dict[int, tuple[str, int | None]] = {}
+    for number, entry in enumerate(entries):
+        if not entry.get("einvoice") or entry.get("view_sha256") \
+                or entry.get("mime_type") == "application/pdf":
+            continue
+        folder = workdir / f"view-{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        source, target = folder / "rechnung.xml", folder / "ansicht.pdf"
+        with app.store.open(entry["sha256"]) as stream, source.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1024 * 1024)
+        try:
+            parsed = parse_invoice(source)
+            target.write_bytes(render_pdf(parsed, validate(parsed)))
+        except DmsError:
+            continue  # the review screen says the view comes with the invoice register
+        with target.open("rb") as handle:
+            views[number] = (app.store.put(handle).sha256, _pdf_pages(target, "application/pdf"))
+    if not views:
+        return
+    with app.unit(SYSTEM) as ctx:
+        letter = ctx.db.get(IntakeLetter, letter_id)
+        assert letter is not None
+        letter.pages = {**letter.pages, "attachments": [
+            {**entry, "view_sha256": views[n][0], "view_pages": views[n][1]} if n in views
+            else entry for n, entry in enumerate(entries)]}
+        known = set(ctx.db.scalars(select(LetterBlob.sha256)
+                                   .where(LetterBlob.letter_id == letter_id)))
+        ctx.db.add_all(LetterBlob(letter_id=letter_id, sha256=sha, role="invoice-view")
+                       for sha in {sha for sha, _ in views.values()} - known)
+
+
+def _pdf_pages(path: Path, mime: str) -> int | None:
+    """The page count of a PDF filed as it came (an e-invoice), for the review's preview."""
+    if mime != "application/pdf":
+        return None
+    from dms.content.pdf import inspect_pdf
+
+    try:
+        return inspect_pdf(path).page_count
+    except DmsError:
+        return None
 
 
 def register_email_invoices(app: App, letter_id: int, workdir: Path) -> None:
@@ -607,6 +721,20 @@ def _transfer_note(
     batch: IntakeBatch, pages: int, scan_sha: str, pdf_sha: str, ocr_info: dict[str, Any]
 ) -> dict[str, Any]:
     """Transfervermerk in the spirit of TR-RESISCAN: who, what, when, with which result."""
+    from ingest.reading_copy import METHOD
+
+    if ocr_info.get("method") == METHOD:
+        return {**_scan_note(batch, pages, scan_sha, pdf_sha, ocr_info),
+                "quality_check": "automatisch: signiertes Original unverändert übernommen"
+                " (Signaturen bleiben prüfbar); Texterkennung auf einer Lesefassung (PDF/A)"
+                " daneben, alle Seiten in Originalreihenfolge",
+                "reading_copy_sha256": pdf_sha}
+    return _scan_note(batch, pages, scan_sha, pdf_sha, ocr_info)
+
+
+def _scan_note(
+    batch: IntakeBatch, pages: int, scan_sha: str, pdf_sha: str, ocr_info: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "operator": batch.operator,
         "device": batch.device,
@@ -654,6 +782,13 @@ def send_letter(
                 pdf_path = workdir / "letter.pdf"
                 with app.store.open(letter.pdf_sha256) as stream, pdf_path.open("wb") as out:
                     shutil.copyfileobj(stream, out, 1024 * 1024)
+            reading_copy = None
+            if _method(letter) == READING_COPY_METHOD:  # the original is filed, unchanged
+                reading_copy = pdf_path
+                workdir = workdir or Path(tempfile.mkdtemp(prefix="dms-send-"))
+                pdf_path = workdir / "original.pdf"
+                with app.store.open(batch.sha256) as stream, pdf_path.open("wb") as out:
+                    shutil.copyfileobj(stream, out, 1024 * 1024)
             case_id = (
                 routing.get("case_id")
                 or intake_case(
@@ -698,6 +833,7 @@ def send_letter(
                 process_key=routing.get("process_key"),
                 process_variables=variables,
                 attachments=attachments,
+                reading_copy=reading_copy,
             )
             if entries:
                 letter.pages = {**letter.pages, "attachments": [
@@ -736,7 +872,7 @@ def send_letter(
 
 
 def _method(letter: IntakeLetter) -> str | None:
-    """How the letter was made: ocr | text-layer | email | e-invoice, unchanged."""
+    """How the letter was made: ocr | text-layer | signed-ocr | email | e-invoice, unchanged."""
     return ((letter.transfer_note or {}).get("ocr") or {}).get("method") \
         or (letter.transfer_note or {}).get("method")
 
@@ -757,6 +893,11 @@ def _attachment(app: App, entry: dict[str, Any], folder: Path) -> Attachment:
     path = folder / "attachment"
     with app.store.open(entry["sha256"]) as stream, path.open("wb") as out:
         shutil.copyfileobj(stream, out, 1024 * 1024)
+    reading_copy = None
+    if entry.get("reading_sha256"):  # a signed scan: its OCR'd copy goes beside it
+        reading_copy = folder / "reading-copy.pdf"
+        with app.store.open(entry["reading_sha256"]) as stream, reading_copy.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1024 * 1024)
     return Attachment(
         source=path,
         filename=entry["filename"],
@@ -766,6 +907,7 @@ def _attachment(app: App, entry: dict[str, Any], folder: Path) -> Attachment:
                     "original_sha256": entry.get("original_sha256"),
                     "method": entry.get("method"), "einvoice": entry.get("einvoice"),
                     "note": entry.get("note")},
+        reading_copy=reading_copy,
     )
 
 

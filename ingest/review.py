@@ -191,6 +191,32 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class PreviewPart:
+    """One stored PDF whose pages the review screen shows for a letter that is not a scan:
+    an e-mail's attachment, an e-invoice's readable view (rendered once, when the invoice is
+    registered, and kept as a document), a PDF invoice itself. ``sha256`` None: nothing to
+    show in pages (``note`` says why, e.g. a Word file)."""
+
+    number: int  # 1-based within the letter; addresses its images and its PDF
+    label: str
+    sha256: str | None
+    pages: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class EmailHeader:
+    """The e-mail as a person reads it: its header lines and body, shown as text."""
+
+    sender: str | None
+    address: str | None
+    to: str | None
+    subject: str | None
+    sent_at: str | None
+    body: str
+
+
+@dataclass(frozen=True)
 class LetterView:
     letter: LetterSummary
     batch: BatchView
@@ -208,6 +234,9 @@ class LetterView:
     next_in_batch: int | None
     previous_to_review: int | None
     next_to_review: int | None
+    # a letter that came as an e-mail or an e-invoice: what is shown instead of scan pages
+    previews: tuple[PreviewPart, ...] = ()
+    email: EmailHeader | None = None
 
 
 @dataclass(frozen=True)
@@ -515,6 +544,9 @@ def _editable(letter: IntakeLetter, batch: IntakeBatch) -> str | None:
     if batch.status != "done":
         return "Der Stapel wird noch verarbeitet."
     method = ((letter.transfer_note or {}).get("ocr") or {}).get("method")
+    if method == "signed-ocr":
+        return ("Signierte Dokumente werden unverändert übernommen; die Seiten zeigen die"
+                " Lesefassung (OCR).")
     if method != "ocr":
         return "Digital erzeugte Dokumente werden unverändert übernommen."
     return None
@@ -641,6 +673,10 @@ def letter_detail(ctx: Ctx, letter_id: int) -> LetterView:
     office = ctx.db.scalar(select(Office).where(Office.code == routing.get("office_code", "")))
     previous_review, next_review = _review_neighbours(ctx, letter)
     why_not = _editable(letter, batch)
+    previews = _previews(ctx, letter, batch)
+    email = _email_header(letter)
+    if email is not None or previews:
+        pages = ()  # the original is no scan: its pages are the previews
     return LetterView(
         letter=_summary(letter),
         batch=_view_of(ctx, batch),
@@ -658,6 +694,8 @@ def letter_detail(ctx: Ctx, letter_id: int) -> LetterView:
         next_in_batch=siblings[at + 1] if at + 1 < len(siblings) else None,
         previous_to_review=previous_review,
         next_to_review=next_review,
+        previews=previews,
+        email=email,
     )
 
 
@@ -668,6 +706,101 @@ def letter_pdf(ctx: Ctx, letter_id: int) -> tuple[str, str]:
     if letter.pdf_sha256 is None:
         raise NotFound(f"Schriftstück {letter_id} hat kein PDF / letter has no PDF")
     return letter.pdf_sha256, letter.register_number
+
+
+# --- previews of e-mails and e-invoices ----------------------------------------------------
+
+#: Marks where an attachment's text starts in an e-mail letter's text (ingest.pipeline).
+_ATTACHMENT_MARK = "\n\n--- Anhang: "
+
+
+def _method(letter: IntakeLetter) -> str | None:
+    note = letter.transfer_note or {}
+    return (note.get("ocr") or {}).get("method") or note.get("method")
+
+
+def _email_header(letter: IntakeLetter) -> EmailHeader | None:
+    """Header lines (from the transfer note) and body (the letter text before the first
+    attachment's) of an e-mail letter; None for any other letter."""
+    if _method(letter) != "email":
+        return None
+    mail = (letter.transfer_note or {}).get("email") or {}
+    text = (letter.text or "").split(_ATTACHMENT_MARK, 1)[0]
+    return EmailHeader(
+        sender=mail.get("sender"), address=mail.get("from"), to=mail.get("to"),
+        subject=mail.get("subject"), sent_at=mail.get("date"), body=text.strip(),
+    )
+
+
+def _previews(ctx: Ctx, letter: IntakeLetter, batch: IntakeBatch) -> tuple[PreviewPart, ...]:
+    """What to show in pages for a letter that came as an e-mail or an e-invoice: every
+    attachment's pages (a scan's searchable PDF/A, a PDF as it came, an e-invoice's view),
+    or the invoice's; () for scans and PDFs, whose own pages are shown."""
+    method = _method(letter) or ""
+    if method == "email":
+        entries = (letter.pages or {}).get("attachments") or []
+        return tuple(_attachment_preview(ctx, n, e) for n, e in enumerate(entries, start=1))
+    if method.startswith("e-invoice"):
+        return (_invoice_preview(ctx, 1, letter.document_id, batch.sha256, batch.mime_type,
+                                 batch.source_name, None),)
+    return ()
+
+
+def _attachment_preview(ctx: Ctx, number: int, entry: dict[str, Any]) -> PreviewPart:
+    label = f"Anhang {number}: {entry.get('original_filename') or entry.get('filename')}"
+    mime = entry.get("mime_type")
+    if entry.get("einvoice"):
+        return _invoice_preview(ctx, number, entry.get("document_id"), entry["sha256"],
+                                mime, label, entry.get("pages"),
+                                (entry.get("view_sha256"), entry.get("view_pages")))
+    if entry.get("method") in ("ocr", "text-layer", "signed-ocr"):  # a PDF is filed
+        return PreviewPart(number, label, entry["sha256"], int(entry.get("pages") or 1))
+    return PreviewPart(number, label, None, 0, entry.get("note")
+                       or "Keine Seitenansicht für diesen Dateityp; die Datei wird unverändert"
+                       " abgelegt.")
+
+
+def _invoice_preview(
+    ctx: Ctx, number: int, document_id: int | None, sha256: str, mime: str | None,
+    label: str, pages: int | None, waiting_view: tuple[str | None, int | None] = (None, None),
+) -> PreviewPart:
+    """A PDF invoice shows its own pages; an XML invoice its readable view (Sichtansicht),
+    which the invoice register rendered once and filed as a document beside it, or, while
+    its e-mail waits in review, the one rendered then (``waiting_view``: hash, pages)."""
+    from dms.services.documents import latest_version
+    from ingest.invoice_records import InvoiceRecord
+
+    if mime == "application/pdf":
+        version = latest_version(ctx, document_id) if document_id else None
+        count = (version.page_count if version else None) or pages or 1
+        return PreviewPart(number, f"{label} (E-Rechnung, PDF)", sha256, count)
+    record = ctx.db.scalar(select(InvoiceRecord).where(InvoiceRecord.document_id == document_id)) \
+        if document_id else None
+    facts = record.facts if record else {}
+    view_id = facts.get("view_document_id")
+    view = latest_version(ctx, view_id) if view_id else None
+    if view is None and waiting_view[0]:
+        return PreviewPart(number, f"{label}: lesbare Ansicht der E-Rechnung", waiting_view[0],
+                           waiting_view[1] or 1)
+    if view is None:
+        note = facts.get("view_error") or (
+            "Die lesbare Ansicht entsteht, wenn die E-Rechnung versandt und in das"
+            " Rechnungseingangsbuch übernommen ist.")
+        return PreviewPart(number, f"{label} (E-Rechnung, XML)", None, 0, note)
+    return PreviewPart(number, f"{label}: lesbare Ansicht der E-Rechnung", view.sha256,
+                       view.page_count or 1)
+
+
+def preview_pdf(ctx: Ctx, letter_id: int, number: int) -> tuple[PreviewPart, str]:
+    """Preview ``number`` of a letter (for its page images and its PDF) and the letter's
+    register number; NotFound when the letter has no such preview or it has no pages."""
+    require_mailroom(ctx.actor)
+    letter = _letter(ctx, letter_id)
+    batch = _batch(ctx, letter.batch_id)
+    part = next((p for p in _previews(ctx, letter, batch) if p.number == number), None)
+    if part is None or part.sha256 is None:
+        raise NotFound(f"Vorschau {number} gibt es nicht / no such preview")
+    return part, letter.register_number
 
 
 def list_offices(ctx: Ctx) -> list[tuple[str, str]]:

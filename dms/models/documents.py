@@ -92,3 +92,34 @@ class SearchText(Base):
     file_id: Mapped[int | None] = mapped_column(index=True)
     # The version whose text is still to be extracted and indexed; NULL once indexed.
     pending_version_id: Mapped[int | None] = mapped_column(index=True)
+
+
+class Rendition(Base):
+    """A copy derived from a version for reading and search (Lesefassung), never the record.
+
+    A signed PDF must stay byte for byte as it was signed, so when its pages are only images
+    (a signed scan), the OCR'd, searchable PDF/A made from them is kept here, beside the
+    version: the search index reads its text (dms.services.text_queue), the document page
+    offers it for viewing, while the version itself is what is downloaded and whose
+    signatures are validated. ``dms fsck`` protects its blob by the ``sha256`` column.
+    """
+
+    __tablename__ = "renditions"
+    __table_args__ = (
+        UniqueConstraint("version_id", "kind", name="uq_renditions_version_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # see RENDITION_KINDS
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    mime_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    page_count: Mapped[int | None]
+    text_method: Mapped[str] = mapped_column(String(32), default="ocr")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: searchable: the OCR'd PDF/A of a version without a usable text layer (Lesefassung (OCR))
+RENDITION_KINDS = ("searchable",)

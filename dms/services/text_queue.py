@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from dms.content.extract import extract_text
 from dms.errors import StorageUnavailable
 from dms.models import Case, Document, File, SearchText, Version
+from dms.models.documents import Rendition
 from dms.search import backend_for
 from dms.services.context import SYSTEM, App, Ctx
 
@@ -91,6 +92,18 @@ def queue(ctx: Ctx, *, document_id: int, version_id: int, file_id: int, new: boo
             pending_version_id=version_id,
         )
     )
+
+
+def queue_new(ctx: Ctx, entries: Iterable[tuple[int, int, int]]) -> None:
+    """``queue(..., new=True)`` for many new documents at once, as one executemany (a bulk
+    import); ``entries`` are (document_id, version_id, file_id)."""
+    rows = [
+        {"document_id": document_id, "title": "", "meta": "", "body": "", "file_id": file_id,
+         "pending_version_id": version_id}
+        for document_id, version_id, file_id in entries
+    ]
+    if rows:
+        ctx.db.execute(SearchText.__table__.insert(), rows)
 
 
 def index_after_commit(ctx: Ctx, document_id: int) -> None:
@@ -170,15 +183,18 @@ def process(
 
 
 def _next_pending(ctx: Ctx, after: int, wanted: list[int] | None, limit: int) -> list[Pending]:
+    # a version with a searchable rendition (the OCR'd copy of a signed scan) is read from it
     statement = (
         select(
             SearchText.document_id,
             Version.id,
-            Version.sha256,
-            Version.mime_type,
+            func.coalesce(Rendition.sha256, Version.sha256),
+            func.coalesce(Rendition.mime_type, Version.mime_type),
             Version.filename,
         )
         .join(Version, Version.id == SearchText.pending_version_id)
+        .outerjoin(Rendition, (Rendition.version_id == Version.id)
+                   & (Rendition.kind == "searchable"))
         .where(SearchText.document_id > after)
         .order_by(SearchText.document_id)
         .limit(limit)

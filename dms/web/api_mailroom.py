@@ -107,6 +107,28 @@ class FieldOut(Out):
     pages: list[int | None]
 
 
+class PreviewOut(Out):
+    """Seiten eines Anhangs oder der lesbaren Ansicht einer E-Rechnung / pages of an
+    attachment or of an e-invoice's readable view (for e-mail and e-invoice letters)."""
+
+    number: int
+    label: str
+    sha256: str | None = Field(description="PDF, dessen Seiten gezeigt werden; leer: keine")
+    pages: int
+    note: str | None
+
+
+class EmailOut(Out):
+    """Die E-Mail als Text / the e-mail as text."""
+
+    sender: str | None
+    address: str | None
+    to: str | None
+    subject: str | None
+    sent_at: str | None
+    body: str
+
+
 class LetterOut(Out):
     """Alles zur Prüfung eines Schriftstücks / everything to review one letter."""
 
@@ -125,6 +147,8 @@ class LetterOut(Out):
     next_in_batch: int | None
     previous_to_review: int | None
     next_to_review: int | None
+    previews: list[PreviewOut] = Field(default_factory=list)
+    email: EmailOut | None = None
 
 
 class UploadOut(Out):

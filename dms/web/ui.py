@@ -32,7 +32,7 @@ from dms.errors import (
 )
 from dms.models import AuditEvent, User
 from dms.search import SearchQuery
-from dms.services import audit, documents, fileplan, files, search, users
+from dms.services import audit, documents, fileplan, files, renditions, search, users
 from dms.services.context import Ctx
 from dms.services.documents import DOCUMENT_TYPE_LABELS
 from dms.web.auth import (
@@ -522,6 +522,7 @@ def document_page(
             duplicates=_parse_ids(dup),
             viewer_kind=_viewer_kind(shown.mime_type),
             history=audit_rows(audit.history(ctx, "document", document.id)),
+            reading_copy=renditions.rendition_of(ctx, shown.id),
         )
 
 
@@ -557,6 +558,32 @@ def document_content(request: Request, document_id: int, version: int | None = N
 @router.get("/documents/{document_id}/download")
 def document_download(request: Request, document_id: int, version: int | None = None) -> Response:
     return _stream(request, document_id, version, inline=False)
+
+
+@router.get("/documents/{document_id}/searchable-copy")
+def document_reading_copy(
+    request: Request, document_id: int, version: int | None = None
+) -> Response:
+    """The version's reading copy (Lesefassung (OCR), e.g. of a signed scan), for viewing;
+    the version itself stays what is downloaded and whose signatures are checked."""
+    with page_unit(request) as ctx:
+        opened = renditions.open_rendition(ctx, document_id, version)
+    copy = opened.rendition
+
+    def chunks() -> Iterator[bytes]:
+        with opened.stream as stream:
+            while block := stream.read(CHUNK):
+                yield block
+
+    return StreamingResponse(
+        chunks(),
+        media_type=copy.mime_type,
+        headers={
+            "Content-Disposition": content_disposition("inline", copy.filename),
+            "Content-Length": str(copy.size),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post("/documents/{document_id}/versions")

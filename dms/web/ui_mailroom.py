@@ -412,6 +412,21 @@ def merge(request: Request, letter_id: int, csrf_token: str = Form("")) -> Respo
 def page_image(request: Request, letter_id: int, position: int, gross: int = 0) -> Response:
     with page_unit(request) as ctx:
         sha256, _register = review.letter_pdf(ctx, letter_id)
+    return _page_png(request, sha256, position, gross)
+
+
+@router.get("/poststelle/briefe/{letter_id}/vorschau/{number}/seiten/{position}.png")
+def preview_image(
+    request: Request, letter_id: int, number: int, position: int, gross: int = 0
+) -> Response:
+    """A page of an e-mail's attachment or an e-invoice's readable view (review.PreviewPart)."""
+    with page_unit(request) as ctx:
+        part, _register = review.preview_pdf(ctx, letter_id, number)
+    assert part.sha256 is not None
+    return _page_png(request, part.sha256, position, gross)
+
+
+def _page_png(request: Request, sha256: str, position: int, gross: int) -> Response:
     dpi = review.PREVIEW_DPI if gross else review.THUMBNAIL_DPI
     etag = f'"{sha256[:32]}-{position}-{dpi}"'
     headers = {
@@ -429,12 +444,24 @@ def page_image(request: Request, letter_id: int, position: int, gross: int = 0) 
 
 @router.get("/poststelle/briefe/{letter_id}/pdf")
 def letter_pdf(request: Request, letter_id: int) -> Response:
+    with page_unit(request) as ctx:
+        sha256, register_number = review.letter_pdf(ctx, letter_id)
+    return _pdf(request, sha256, f"{register_number}.pdf")
+
+
+@router.get("/poststelle/briefe/{letter_id}/vorschau/{number}.pdf")
+def preview_pdf(request: Request, letter_id: int, number: int) -> Response:
+    with page_unit(request) as ctx:
+        part, register_number = review.preview_pdf(ctx, letter_id, number)
+    assert part.sha256 is not None
+    return _pdf(request, part.sha256, f"{register_number}-vorschau-{number}.pdf")
+
+
+def _pdf(request: Request, sha256: str, filename: str) -> Response:
     from fastapi.responses import StreamingResponse
 
     from dms.web.transfer import CHUNK, content_disposition
 
-    with page_unit(request) as ctx:
-        sha256, register_number = review.letter_pdf(ctx, letter_id)
     app = dms_app(request)
 
     def chunks() -> Any:
@@ -446,7 +473,7 @@ def letter_pdf(request: Request, letter_id: int) -> Response:
         chunks(),
         media_type="application/pdf",
         headers={
-            "Content-Disposition": content_disposition("inline", f"{register_number}.pdf"),
+            "Content-Disposition": content_disposition("inline", filename),
             "Cache-Control": "private, no-store",
         },
     )
