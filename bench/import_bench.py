@@ -8,15 +8,19 @@ Generates N unique PDFs of about 100 KB (not timed), then measures in one run:
   file, insert one row into SQLite (WAL, synchronous=NORMAL, as dms uses) and commit. It runs
   before and after ours; the faster pass counts, so the ratio errs against us.
 * ours: a fresh DMS_HOME (SQLite + directory store), migrated, defaults loaded, one file and
-  case created as SYSTEM; then what `dms import --batch B` does: per group of B PDFs one unit
-  of work that finds the case by Aktenzeichen; `documents.prepare_many` vets (sniff, PDF
-  check) and durably stores the group's files, four at a time, outside any transaction; then
-  one unit of work writes, per PDF inside its own savepoint,
-  `documents.add_document(..., index="queue", prepared=...)` (document, version, audit event,
-  pending-text marker), and commits. That is the synchronous import
-  ("stored"). Then `text_queue.process` reads and indexes every text, as `dms import` does
-  right after (or the worker): the end-to-end time until everything is searchable
-  ("indexed"). Both are reported against the floor of the same run.
+  case created as SYSTEM; then what `dms import --batch B` does, `documents.import_files`:
+  find the case by Aktenzeichen; per group of B PDFs vet (sniff, PDF check) and store the
+  files, four at a time, outside any transaction, through one object-store batch
+  (`ObjectStore.batch()`: each blob file fsynced, each changed directory fsynced once per
+  group), sync it, then write the group's rows (`documents.add_documents`: documents,
+  versions, audit events, pending-text markers, each kind in one multi-row INSERT) in one
+  transaction and commit; the next group is vetted and stored while this one's rows are
+  written. That is the synchronous import ("stored"). Then `text_queue.process` reads and
+  indexes every text, as `dms import` does right after (or the worker): the end-to-end time
+  until everything is searchable ("indexed"). Both are reported against the floor of the same
+  run. Latency per file: from the previous group's commit to its own group's commit. After
+  the second floor pass, ours runs once more (stored only, fresh home); like the floor, the
+  better of its two passes counts.
 
 Prints a table and writes bench/results/import_<kind>.json (the default `text` kind writes
 bench/results/import.json). Target (issue): ours at least 50% of the floor in docs/s.
@@ -161,9 +165,13 @@ def make_document(args: tuple[int, str, Path]) -> tuple[str, int, int]:
 
 def generate(count: int, kind: str, directory: Path, jobs: int) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / f".complete-{kind}-{count}"
+    if marker.exists():  # --corpus: the same seed makes the same files, so reuse them
+        return [directory / f"dok-{index:05d}.pdf" for index in range(1, count + 1)]
     work = [(i, kind, directory) for i in range(1, count + 1)]
     with multiprocessing.Pool(jobs, initializer=_init_worker) as pool:
         made = pool.map(make_document, work, chunksize=16)
+    marker.touch()
     return [directory / name for name, _, _ in made]
 
 
@@ -272,38 +280,26 @@ def prepare_home(home: Path) -> tuple[Any, str]:
     return app, reference
 
 
-def import_group(app: Any, reference: str, group: list[Path], latencies: list[float]) -> None:
-    """What `dms import PATH... --case AZ` does for one group of --batch paths: check the
-    case, vet and store the files side by side (no transaction), then write the rows in one
-    unit of work, each file in its own savepoint."""
-    from dms.errors import DmsError
-    from dms.services import documents, files
+def import_all(app: Any, reference: str, sources: list[Path], batch: int) -> list[float]:
+    """What `dms import PATH... --case AZ --batch B` does: ``documents.import_files`` (check
+    the case; per group of B files vet and store them side by side through one object-store
+    batch, sync it, write the group's rows in one transaction; the next group is stored while
+    this one's rows are written). Returns, per file, the time from the previous group's
+    commit to its own group's commit (the files of a group commit together)."""
+    from dms.services import documents
     from dms.services.context import SYSTEM
 
-    t0 = time.perf_counter()
-    with app.unit(SYSTEM) as ctx:
-        case = files.case_by_reference(ctx, reference)
-        files.writable_case(ctx, case.id)
-        case_id = case.id
-    prepared = documents.prepare_many(app, [(p, p.name) for p in group])
-    with app.unit(SYSTEM) as ctx:
-        for source, ready in zip(group, prepared, strict=True):
-            if isinstance(ready, DmsError):
-                raise ready
-            with ctx.db.begin_nested():
-                documents.add_document(
-                    ctx, case_id=case_id, source=source, filename=source.name,
-                    index="queue", prepared=ready,
-                )
-    # Files of a group are stored side by side and committed together: each one's latency
-    # is the group's (from the start of its group to the commit).
-    latencies += [time.perf_counter() - t0] * len(group)
-
-
-def import_all(app: Any, reference: str, sources: list[Path], batch: int) -> list[float]:
     latencies: list[float] = []
-    for start in range(0, len(sources), batch):
-        import_group(app, reference, sources[start : start + batch], latencies)
+    last = time.perf_counter()
+    imports = documents.import_files(app, SYSTEM, reference, sources, batch=batch)
+    for done, imported in enumerate(imports, start=1):
+        if not imported.ok:
+            assert imported.error is not None
+            raise imported.error
+        if done % batch == 0 or done == len(sources):
+            now = time.perf_counter()
+            latencies += [now - last] * (done - len(latencies))
+            last = now
     return latencies
 
 
@@ -342,6 +338,16 @@ def ours_run(sources: list[Path], home: Path, batch: int) -> dict[str, Any]:
         "latencies": latencies,
         "text_methods": methods,
     }
+
+
+def stored_pass(sources: list[Path], home: Path, batch: int) -> dict[str, Any]:
+    """The synchronous import alone into a fresh home (no indexing afterwards)."""
+    app, reference = prepare_home(home)
+    started = time.perf_counter()
+    latencies = import_all(app, reference, sources, batch)
+    seconds = time.perf_counter() - started
+    app.dispose()
+    return {"seconds": seconds, "latencies": latencies}
 
 
 def _table(name: str) -> Any:
@@ -411,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         "text plus an embedded image, also ~100 KB",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="where to put temp files")
+    parser.add_argument("--corpus", type=Path, default=None, help="keep the generated PDFs in "
+                        "this directory and reuse them next time (same --count and --kind)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="afterwards, cProfile N more imports"
@@ -433,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, work: Path) -> int:
     t0 = time.perf_counter()
-    sources = generate(args.count, args.kind, work / "src", args.jobs)
+    corpus_dir = args.corpus / f"{args.kind}-{args.count}" if args.corpus else work / "src"
+    sources = generate(args.count, args.kind, corpus_dir, args.jobs)
     sizes = [p.stat().st_size for p in sources]
     total_bytes = sum(sizes)
     print(
@@ -455,6 +464,15 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     shutil.rmtree(work / "floor2")
     print(f"floor pass 2: {len(sources) / floor2['seconds']:.1f} docs/s", flush=True)
     floor = min((floor1, floor2), key=lambda r: r["seconds"])
+    # A second pass of ours (stored only, fresh home) after the second floor pass: both sides
+    # get their better pass, so a burst of load from elsewhere favours neither.
+    again = stored_pass(sources, work / "home2", args.batch)
+    shutil.rmtree(work / "home2")
+    print(f"ours pass 2 (stored only): {len(sources) / again['seconds']:.1f} docs/s",
+          flush=True)
+    ours_passes = [len(sources) / ours["seconds"], len(sources) / again["seconds"]]
+    if again["seconds"] < ours["seconds"]:
+        ours = {**ours, "seconds": again["seconds"], "latencies": again["latencies"]}
     paired = paired_run(sources, work / "paired", args.batch)
     shutil.rmtree(work / "paired")
     paired_ratio = paired["floor"] / paired["ours"]
@@ -466,7 +484,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     n = len(sources)
     floor_s = summarise("floor (copy+sha256+fsync+sqlite row)", floor["seconds"], n,
                         total_bytes, floor["latencies"])
-    ours_s = summarise(f"ours, stored (add_document, {args.batch} per commit)", ours["seconds"],
+    ours_s = summarise(f"ours, stored (import_files, {args.batch} per commit)", ours["seconds"],
                        n, total_bytes, ours["latencies"])
     end_seconds = ours["seconds"] + ours["indexing_seconds"]
     end_s = summarise("ours, stored + text indexed (end to end)", end_seconds, n, total_bytes,
@@ -503,16 +521,19 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             "max_kb": max(sizes) / 1000,
             "total_mb": total_bytes / 1e6,
             "floor": "stream copy + SHA-256 + fsync(file) + one SQLite row committed per file; "
-            "SQLite WAL, synchronous=NORMAL (as dms); best of a pass before and after ours",
-            "ours": "fresh SQLite + directory store; as `dms import --batch B`: per B PDFs one "
-            "unit of work (files.case_by_reference, then per PDF a savepoint with "
-            "documents.add_document(index='queue') as SYSTEM), commit; then "
-            "text_queue.process until every text is indexed",
+            "SQLite WAL, synchronous=NORMAL (as dms); best of a pass before and after ours "
+            "(ours, stored: best of its pass before and after the second floor pass)",
+            "ours": "fresh SQLite + directory store; as `dms import --batch B`: "
+            "documents.import_files as SYSTEM (per B PDFs: vet and store 4 at a time through "
+            "one store batch, sync it, documents.add_documents in one transaction; the next "
+            "group stored while this one's rows are written); then text_queue.process until "
+            "every text is indexed",
             "batch": args.batch,
             "workdir": str(work),
         },
         "floor": floor_s,
         "floor_passes_docs_per_s": [n / floor1["seconds"], n / floor2["seconds"]],
+        "ours_stored_passes_docs_per_s": ours_passes,
         "ours": ours_s,
         "ours_end_to_end": end_s,
         "indexing_seconds": ours["indexing_seconds"],

@@ -197,65 +197,32 @@ def import_(
 ) -> None:
     """Dateien als Dokumente in einen Vorgang übernehmen; jede Datei für sich.
 
-    Files are committed in groups of --batch: each file is all-or-nothing (its own savepoint;
-    a refused file has no rows), and a crash loses at most the group not yet committed (those
-    files are not in the e-file, their stored bytes are orphans `dms fsck --repair` sweeps;
-    importing them again is safe). Texts are read for search after all files are in (or by
-    the worker, with --no-index).
+    Files are committed in groups of --batch (dms.services.documents.import_files): each
+    file is all-or-nothing (a refused file has no rows), and a crash loses at most the groups
+    not yet committed (those files are not in the e-file, their stored bytes are orphans
+    `dms fsck --repair` sweeps; importing them again is safe). Texts are read for search after
+    all files are in (or by the worker, with --no-index).
     """
     from dms.services import text_queue
 
-    state, results, failed = _state(), [], 0
-    for start in range(0, len(paths), max(1, batch)):
-        group = paths[start : start + max(1, batch)]
-        try:
-            with state.unit() as ctx:
-                case = files.case_by_reference(ctx, case_ref)
-                files.writable_case(ctx, case.id)
-                case_id = case.id
-        except DmsError as exc:  # reported per file, like any other reason
-            failed += len(group)
-            results += [{"path": str(p), "ok": False, "error": exc.message} for p in group]
-            continue
-        # Vet and store the group's files side by side, outside any transaction ...
-        readable = [p for p in group if p.is_file()]
-        prepared = dict(
-            zip(readable, documents.prepare_many(state.app, [(p, p.name) for p in readable]),
-                strict=True)
-        )
-        # ... then write their rows in one transaction, each file in its own savepoint.
-        with state.unit() as ctx:
-            for path in group:
-                try:
-                    ready = prepared.get(path)
-                    if ready is None:
-                        raise InvalidInput(f"{path}: keine lesbare Datei / not a readable file")
-                    if isinstance(ready, DmsError):
-                        raise ready
-                    with ctx.db.begin_nested():
-                        added = documents.add_document(
-                            ctx,
-                            case_id=case_id,
-                            source=path,
-                            filename=path.name,
-                            title=title,
-                            doc_type=doc_type,
-                            index="queue",
-                            prepared=ready,
-                        )
-                    results.append(
-                        {
-                            "path": str(path),
-                            "ok": True,
-                            "document_id": added.document.id,
-                            "sha256": added.version.sha256,
-                            "mime_type": added.version.mime_type,
-                            "duplicates": [d.id for d in added.duplicates],
-                        }
-                    )
-                except DmsError as exc:
-                    failed += 1
-                    results.append({"path": str(path), "ok": False, "error": exc.message})
+    state = _state()
+    with state.unit() as ctx:
+        actor = ctx.actor
+    results: list[dict[str, Any]] = []
+    for one in documents.import_files(state.app, actor, case_ref, paths, title=title,
+                                      doc_type=doc_type, batch=batch):
+        if one.error is not None:
+            results.append({"path": str(one.path), "ok": False, "error": one.error.message})
+        else:
+            results.append({
+                "path": str(one.path),
+                "ok": True,
+                "document_id": one.document_id,
+                "sha256": one.sha256,
+                "mime_type": one.mime_type,
+                "duplicates": list(one.duplicates),
+            })
+    failed = sum(1 for r in results if not r["ok"])
     imported = [r["document_id"] for r in results if r["ok"]]
     if imported and not no_index:
         text_queue.process(state.app, document_ids=imported)

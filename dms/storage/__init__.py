@@ -27,6 +27,7 @@ from dms.errors import ConfigError, InvalidInput, StorageUnavailable
 __all__ = [
     "CHUNK_SIZE",
     "ObjectStore",
+    "PutBatch",
     "StoredBlob",
     "check_sha256",
     "copy_hashing",
@@ -59,6 +60,26 @@ class StoredBlob:
 
 
 @runtime_checkable
+class PutBatch(Protocol):
+    """Puts whose durability work is shared: a blob put through a batch is complete and
+    readable when ``put`` returns, but durable only once :meth:`sync` has returned.
+
+    A bulk import stores a group of files through one batch, calls ``sync`` and only then
+    commits the group's rows, so "the blob is durable before its row commits" still holds, while
+    the store pays for each directory's durability once per group instead of once per blob.
+    ``put`` may be called from several threads at once.
+    """
+
+    def put(self, stream: BinaryIO) -> StoredBlob:
+        """Store the stream's bytes like :meth:`ObjectStore.put`; durable after :meth:`sync`."""
+        ...
+
+    def sync(self) -> None:
+        """Make every blob this batch has put (or found already stored) durable."""
+        ...
+
+
+@runtime_checkable
 class ObjectStore(Protocol):
     """A content-addressed blob store.
 
@@ -70,6 +91,10 @@ class ObjectStore(Protocol):
 
     def put(self, stream: BinaryIO) -> StoredBlob:
         """Store the stream's bytes (read in CHUNK_SIZE pieces); durable when it returns."""
+        ...
+
+    def batch(self) -> PutBatch:
+        """A new :class:`PutBatch` for storing many blobs with shared durability work."""
         ...
 
     def open(self, sha256: str) -> BinaryIO:

@@ -3,11 +3,19 @@
 Layout::
 
     <root>/ab/cd/<sha256>   blobs, read-only (0444), fanned out so no directory grows huge
+                            (the 256 ``ab`` directories are made on the first write)
     <root>/tmp/             uploads in progress; same filesystem, so the final rename is atomic
 
 Crash safety comes from the classic sequence: write a temp file, fsync it, rename it into place,
 fsync the directory. A crash at any point leaves either no blob or a complete one; the worst
 leftover is a temp file, which :meth:`LocalStore.sweep_temp` removes.
+
+A :class:`LocalBatch` (``store.batch()``, used by bulk imports) runs the same sequence but
+fsyncs each changed directory once per batch, in :meth:`LocalBatch.sync`, instead of once per
+blob: on ext4 every directory fsync is a journal commit, and with a fan-out of 65,536
+directories a young store creates a directory for almost every blob (the new entry in the
+parent must be made durable too). Each blob's own bytes are still fsynced by its put, before
+its rename, so no rename can ever name a file whose bytes are not on disk.
 """
 
 from __future__ import annotations
@@ -16,8 +24,10 @@ import contextlib
 import errno
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +39,9 @@ _HEX2 = frozenset("0123456789abcdef")
 _TMP_DIR = "tmp"
 _TMP_PREFIX = "put-"
 _TMP_SUFFIX = ".part"
+#: Directory fsyncs of a batch run side by side, so that the file system can commit them
+#: together (one journal commit serves every fsync waiting for it).
+_SYNC_THREADS = 8
 
 
 def _is_hex2(name: str) -> bool:
@@ -56,6 +69,7 @@ class LocalStore:
         self.root = Path(root).expanduser().absolute()
         self._tmp = self.root / _TMP_DIR
         self.url = self.root.as_uri()
+        self._fanout_ready = False
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -90,14 +104,36 @@ class LocalStore:
                 f"created or written ({exc.strerror or exc})"
             ) from exc
 
-    def _mkdir_durable(self, directory: Path) -> None:
-        """Create ``directory`` (and its parent fan-out level) and fsync each new entry."""
-        for level in (directory.parent, directory):
-            try:
-                level.mkdir()
-            except FileExistsError:
-                continue
-            _fsync_dir(level.parent)
+    def _ensure_fanout(self) -> None:
+        """Create the 256 first-level fan-out directories once per store object, and make
+        them durable (one fsync of the root).
+
+        Afterwards a put only ever creates a second-level directory, and the root never needs
+        an fsync per blob. Done once, not per blob: another process may have created a level
+        directory without having synced the root yet, so we sync it ourselves.
+        """
+        if self._fanout_ready:
+            return
+        try:
+            for first in range(256):
+                (self.root / f"{first:02x}").mkdir(exist_ok=True)
+            _fsync_dir(self.root)
+        except OSError as exc:
+            raise self._unavailable("Schreibfehler / write error", self.root, exc) from exc
+        self._fanout_ready = True
+
+    def _mkdir(self, directory: Path, changed: set[Path]) -> None:
+        """Create the second-level ``directory`` if need be (and its first-level parent,
+        should that be gone); note each parent that got a new entry in ``changed``."""
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            return
+        except FileNotFoundError:  # the first level is made by _ensure_fanout; removed since?
+            directory.parent.mkdir(exist_ok=True)
+            changed.add(directory.parent.parent)
+            directory.mkdir(exist_ok=True)
+        changed.add(directory.parent)
 
     # -- ObjectStore ---------------------------------------------------------------------------
 
@@ -106,9 +142,19 @@ class LocalStore:
 
         If a blob with the same hash and size already exists the temp file is dropped and
         ``created`` is False. A blob of the right name but wrong size is damaged (e.g. by a disk
-        fault) and is replaced by the fresh copy, which is known to be good.
+        fault) and is replaced by the fresh copy, which is known to be good. A batch of one.
         """
-        self._ensure_dirs()
+        batch = self.batch()
+        blob = batch.put(stream)
+        batch.sync(threads=1)
+        return blob
+
+    def batch(self) -> LocalBatch:
+        return LocalBatch(self)
+
+    def _put(self, stream: BinaryIO, changed: set[Path]) -> StoredBlob:
+        """Write, fsync and rename one blob; the directories whose entries changed (or, for a
+        blob found already stored, may not be durable yet) are added to ``changed``."""
         try:
             fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX)
         except OSError as exc:
@@ -124,14 +170,14 @@ class LocalStore:
                     os.fsync(out.fileno())
                 except OSError as exc:
                     raise self._unavailable("fsync", tmp_path, exc) from exc
-            committed = self._commit(tmp_path, sha256, size)
+            committed = self._commit(tmp_path, sha256, size, changed)
             return StoredBlob(sha256=sha256, size=size, created=committed)
         finally:
             if not committed:
                 with contextlib.suppress(OSError):
                     tmp_path.unlink()
 
-    def _commit(self, tmp_path: Path, sha256: str, size: int) -> bool:
+    def _commit(self, tmp_path: Path, sha256: str, size: int, changed: set[Path]) -> bool:
         """Move a complete, fsynced temp file into place; False if the blob was already there."""
         final = self._path(sha256)
         try:
@@ -139,16 +185,37 @@ class LocalStore:
                 existing: int | None = final.stat().st_size
             except FileNotFoundError:
                 existing = None
+            # Both directories are synced even when neither is new to us: the blob, or its
+            # second-level directory, may come from another put (thread, batch or process)
+            # that has not synced yet, and our row must not commit on that hope.
+            changed.update((final.parent, final.parent.parent))
             if existing == size:
                 os.utime(final)  # a fresh reference: keep the orphan sweep away from it
                 return False
             os.chmod(tmp_path, 0o444)
-            self._mkdir_durable(final.parent)
+            self._mkdir(final.parent, changed)
             os.replace(tmp_path, final)
-            _fsync_dir(final.parent)
         except OSError as exc:
             raise self._unavailable("Schreibfehler / write error", final, exc) from exc
         return True
+
+    def _sync_dirs(self, directories: Iterable[Path], threads: int = _SYNC_THREADS) -> None:
+        """fsync each directory, up to ``threads`` at a time."""
+        todo = sorted(directories)
+
+        def one(directory: Path) -> None:
+            try:
+                _fsync_dir(directory)
+            except OSError as exc:
+                raise self._unavailable("fsync", directory, exc) from exc
+
+        if threads <= 1 or len(todo) <= 2:
+            for directory in todo:
+                one(directory)
+            return
+        with ThreadPoolExecutor(min(threads, len(todo))) as pool:
+            for _ in pool.map(one, todo):  # re-raises the first failure
+                pass
 
     def open(self, sha256: str) -> BinaryIO:
         """Open the blob file for streaming reads (a buffered file, not its contents)."""
@@ -285,3 +352,37 @@ class LocalStore:
                 raise self._unavailable("Löschen / delete", Path(entry.path), exc) from exc
             removed += 1
         return removed
+
+
+class LocalBatch:
+    """A :class:`dms.storage.PutBatch` for :class:`LocalStore`: each put fsyncs its own file
+    before the rename; :meth:`sync` fsyncs every directory the batch changed, once."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+        self._changed: set[Path] = set()
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def put(self, stream: BinaryIO) -> StoredBlob:
+        if not self._ready:  # root and tmp/ checked once per batch (two threads may both do it)
+            self.store._ensure_dirs()
+            self.store._ensure_fanout()
+            self._ready = True
+        changed: set[Path] = set()
+        try:
+            return self.store._put(stream, changed)
+        finally:
+            # Also after a failed put: a directory it created must not be left unsynced.
+            with self._lock:
+                self._changed |= changed
+
+    def sync(self, threads: int = _SYNC_THREADS) -> None:
+        with self._lock:
+            changed, self._changed = self._changed, set()
+        try:
+            self.store._sync_dirs(changed, threads)
+        except BaseException:
+            with self._lock:  # still not durable: a later sync tries again
+                self._changed |= changed
+            raise

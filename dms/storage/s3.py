@@ -462,6 +462,9 @@ class S3Store:
                 return
             self._client.set_object_retention(self.bucket, key, retention)
 
+    def batch(self) -> S3Batch:
+        return S3Batch(self)
+
     def open(self, sha256: str) -> BinaryIO:
         """Start a GET and return its body as a buffered stream (read it, then close it)."""
         key = self._key(check_sha256(sha256))
@@ -523,3 +526,18 @@ def _redact(url: str) -> str:
     """The URL with secret_key and any user:password part replaced, for error messages."""
     url = re.sub(r"(?i)(secret_key=)[^&#]*", r"\1***", url)
     return re.sub(r"^(s3://)[^/?#]*@", r"\1***@", url, flags=re.IGNORECASE)
+
+
+class S3Batch:
+    """A :class:`dms.storage.PutBatch` for :class:`S3Store`. An S3 PUT is durable when the
+    server acknowledges it, so there is nothing to share: ``put`` is :meth:`S3Store.put` and
+    ``sync`` has nothing left to do."""
+
+    def __init__(self, store: S3Store) -> None:
+        self.store = store
+
+    def put(self, stream: BinaryIO) -> StoredBlob:
+        return self.store.put(stream)
+
+    def sync(self) -> None:
+        """Nothing to do: every put was durable when it returned."""

@@ -555,3 +555,144 @@ def test_open_store_rejects_malformed_urls(
     assert fragment in message
     assert "e.g." in message  # every message shows a working example
     assert "TOPSECRET" not in message
+
+
+# -- batches (bulk import) ----------------------------------------------------------------------
+
+
+def test_batch_puts_are_readable_deduplicated_and_synced(store: ObjectStore) -> None:
+    datas = [f"Anlage {i}".encode() * (i + 1) for i in range(6)]
+    batch = store.batch()
+    blobs = [batch.put(io.BytesIO(data)) for data in datas]
+    again = batch.put(io.BytesIO(datas[0]))  # the same bytes twice in one batch
+    batch.sync()
+    assert [b.sha256 for b in blobs] == [sha(d) for d in datas]
+    assert all(b.created for b in blobs) and again.created is False
+    for blob, data in zip(blobs, datas, strict=True):
+        assert read_all(store, blob.sha256) == data
+        assert store.verify(blob.sha256)
+    batch.sync()  # nothing left to do: harmless
+
+
+class _SyncLog:
+    """Records each directory fsync of dms.storage.local (thread-safe enough: list.append)."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.synced: list[Path] = []
+        self.fail_first = fail_first
+
+    def __call__(self, path: Path) -> None:
+        if self.fail_first:
+            self.fail_first -= 1
+            raise OSError(5, "Input/output error")
+        self.synced.append(Path(path))
+
+
+def _dirs_of(store: LocalStore, sha256: str) -> set[Path]:
+    level2 = store.root / sha256[:2] / sha256[2:4]
+    return {level2, level2.parent}
+
+
+def test_local_batch_fsyncs_each_changed_directory_once_at_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dms.storage.local as local
+
+    log = _SyncLog()
+    monkeypatch.setattr(local, "_fsync_dir", log)
+    store = LocalStore(tmp_path / "blobs")
+    batch = store.batch()
+    # 40 blobs, among them two whose hashes share the first-level directory
+    datas = [b"Akte %d" % i for i in range(40)]
+    prefixes = {sha(d)[:2] for d in datas}
+    datas.append(next(d for i in range(40, 5000) if sha(d := b"Akte %d" % i)[:2] in prefixes))
+    blobs = [batch.put(io.BytesIO(data)) for data in datas]
+    # The 256 first-level directories were made once, with one fsync of the root; no blob's
+    # directory is synced before sync() ...
+    assert log.synced == [store.root]
+    assert len([p for p in store.root.iterdir() if p.name != "tmp"]) == 256
+    log.synced.clear()
+    batch.sync()
+    # ... and then each changed directory exactly once, however many blobs share it.
+    expected = set().union(*(_dirs_of(store, b.sha256) for b in blobs))
+    assert len(expected) < 2 * len(blobs)  # shared directories ...
+    assert sorted(log.synced) == sorted(expected)  # ... synced once each
+    log.synced.clear()
+    batch.sync()
+    assert log.synced == []
+
+
+def test_local_put_alone_is_durable_when_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dms.storage.local as local
+
+    log = _SyncLog()
+    monkeypatch.setattr(local, "_fsync_dir", log)
+    store = LocalStore(tmp_path / "blobs")
+    blob = store.put(io.BytesIO(b"Bescheid"))
+    assert _dirs_of(store, blob.sha256) <= set(log.synced)
+
+
+def test_local_batch_dedup_hit_syncs_the_directories_of_a_foreign_put(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch B finds a blob that batch A renamed but has not synced yet: B may commit rows
+    naming it only after making its directories durable itself."""
+    import dms.storage.local as local
+
+    log = _SyncLog()
+    monkeypatch.setattr(local, "_fsync_dir", log)
+    store = LocalStore(tmp_path / "blobs")
+    first, second = store.batch(), store.batch()
+    first.put(io.BytesIO(b"Widerspruch"))
+    log.synced.clear()
+    found = second.put(io.BytesIO(b"Widerspruch"))
+    assert found.created is False
+    second.sync()
+    assert sorted(log.synced) == sorted(_dirs_of(store, found.sha256))
+
+
+def test_local_batch_sync_failure_is_reported_and_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dms.storage.local as local
+
+    store = LocalStore(tmp_path / "blobs")
+    batch = store.batch()
+    blobs = [batch.put(io.BytesIO(b"Anhang %d" % i)) for i in range(5)]
+    log = _SyncLog(fail_first=1)
+    monkeypatch.setattr(local, "_fsync_dir", log)
+    with pytest.raises(StorageUnavailable, match="fsync"):
+        batch.sync()
+    log.synced.clear()
+    batch.sync()  # nothing was forgotten: every directory is synced on the retry
+    assert set(log.synced) == set().union(*(_dirs_of(store, b.sha256) for b in blobs))
+
+
+def test_local_batch_put_failure_leaves_no_temp_file(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "blobs")
+    batch = store.batch()
+    with pytest.raises(ConnectionResetError):
+        batch.put(FailingReader(b"half an upload"))  # type: ignore[arg-type]
+    kept = batch.put(io.BytesIO(b"the next one is fine"))
+    batch.sync()
+    assert list((store.root / "tmp").iterdir()) == []
+    assert list(store.iter_hashes()) == [kept.sha256]
+
+
+def test_local_put_recreates_a_removed_first_level_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dms.storage.local as local
+
+    store = LocalStore(tmp_path / "blobs")
+    data = b"Aktenvermerk"
+    first_level = store.root / sha(data)[:2]
+    store.put(io.BytesIO(b"set the store up"))
+    first_level.rmdir()  # empty (the other blob lives elsewhere); tidied away by an operator
+    log = _SyncLog()
+    monkeypatch.setattr(local, "_fsync_dir", log)
+    blob = store.put(io.BytesIO(data))
+    assert read_all(store, blob.sha256) == data
+    assert {store.root} | _dirs_of(store, blob.sha256) <= set(log.synced)
