@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dms.models import AuditEvent, AuditHead, utcnow
 from dms.services.context import Ctx
@@ -65,45 +66,132 @@ def record(
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction (so it commits or vanishes with the change)."""
+) -> None:
+    """Append one event in the caller's transaction (so it commits or vanishes with the change).
+
+    The caller's pending ORM changes are flushed first, as callers have always relied on
+    (ids, order). The event itself is chained in memory and reaches the database with the
+    transaction's other events in one multi-row INSERT and one UPDATE of the head, when the
+    transaction (or a savepoint) commits or when someone reads the trail: one event per
+    state change, without two statements per event.
+    """
     db = ctx.db
-    head = _locked_head(db)
-    event = AuditEvent(
-        id=head.last_id + 1,
-        occurred_at=utcnow(),
-        actor=ctx.actor.username,
-        actor_id=ctx.actor.user_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=_plain(before),
-        after=_plain(after),
-        prev_hash=head.last_hash,
+    db.flush()
+    chain = _chain(db)
+    if not chain.locked:
+        head = db.execute(
+            select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
+            .with_for_update()
+        ).one()
+        chain.locked, chain.last_id, chain.last_hash = True, head.last_id, head.last_hash
+    row = {
+        "id": chain.last_id + 1,
+        "occurred_at": utcnow(),
+        "actor": ctx.actor.username,
+        "actor_id": ctx.actor.user_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": _plain(before),
+        "after": _plain(after),
+        "prev_hash": chain.last_hash,
+    }
+    row["hash"] = event_hash(
+        id=row["id"], occurred_at=row["occurred_at"], actor=row["actor"], action=action,
+        object_type=object_type, object_id=row["object_id"], before=row["before"],
+        after=row["after"], prev_hash=row["prev_hash"],
     )
-    event.hash = _hash_of(event)
-    db.add(event)
-    head.last_id = event.id
-    head.last_hash = event.hash
-    db.flush()  # callers rely on their earlier changes being written by now (ids, order)
-    return event
+    chain.events.append(row)
+    chain.last_id, chain.last_hash = row["id"], row["hash"]
 
 
-_HEAD = "dms.audit.head"
+def write_pending(db: Session) -> None:
+    """Write the events recorded but not yet written in this transaction (readers of the
+    trail within the same transaction call this first)."""
+    chain: _Chain | None = db.info.get(_CHAIN)
+    if chain is None or chain.written == len(chain.events):
+        return
+    rows = chain.events[chain.written:]
+    events, head = AuditEvent.__table__, AuditHead.__table__  # Core: plain statements
+    db.execute(events.insert(), rows)
+    db.execute(head.update().where(head.c.id == 1)
+               .values(last_id=chain.last_id, last_hash=chain.last_hash))
+    chain.written = len(chain.events)
 
 
-def _locked_head(db: Session) -> AuditHead:
-    """The chain head, locked (FOR UPDATE) once per transaction and then kept: every event of
-    the transaction extends it in memory. Keyed by the root transaction, so a new transaction
-    locks and reads it afresh; a rolled-back savepoint expires the object, which then reloads
-    the locked row as it was."""
-    transaction = db.get_transaction()  # None until the session's transaction has begun
-    cached = db.info.get(_HEAD)
-    if transaction is not None and cached is not None and cached[0] is transaction:
-        return cached[1]  # type: ignore[no-any-return]
-    head = db.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    db.info[_HEAD] = (db.get_transaction(), head)
-    return head
+_CHAIN = "dms.audit.chain"
+_SAVEPOINTS = "dms.audit.savepoints"
+
+
+@dataclass
+class _Chain:
+    """The audit chain as this session's transaction sees it: the head (locked FOR UPDATE
+    once per transaction, so appenders are serialised and the chain never forks), the events
+    recorded so far and how many of them are written."""
+
+    locked: bool = False
+    last_id: int = 0
+    last_hash: str = GENESIS
+    events: list[dict[str, Any]] = field(default_factory=list)
+    written: int = 0
+
+    def snapshot(self) -> tuple[bool, int, str, int, int]:
+        return self.locked, self.last_id, self.last_hash, len(self.events), self.written
+
+
+def _chain(db: Session) -> _Chain:
+    chain: _Chain | None = db.info.get(_CHAIN)
+    if chain is None:
+        chain = db.info[_CHAIN] = _Chain()
+    return chain
+
+
+# Listening on every Session (not per session, lazily) so that a savepoint begun before the
+# transaction's first event is known too. A savepoint remembers the chain's state when it
+# begins and restores it when it is rolled back: its events, its rows and, on PostgreSQL,
+# the head's row lock if it was taken inside it, are gone with it.
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(db: Session) -> None:
+    write_pending(db)  # fires for the release of a savepoint too: its events go inside it
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _savepoint_begins(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        chain: _Chain | None = db.info.get(_CHAIN)
+        saved = db.info.setdefault(_SAVEPOINTS, {})
+        saved[id(transaction)] = chain.snapshot() if chain is not None else None
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        saved = db.info.get(_SAVEPOINTS, {}).pop(id(transaction), None)
+        chain: _Chain | None = db.info.get(_CHAIN)
+        if chain is None:
+            return
+        if saved is None:
+            db.info.pop(_CHAIN, None)  # nothing was recorded before the savepoint
+            return
+        chain.locked, chain.last_id, chain.last_hash, count, chain.written = saved
+        del chain.events[count:]
+    elif transaction.parent is None:
+        _reset(db)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _transaction_ends(db: Session, transaction: SessionTransaction) -> None:
+    # A savepoint's snapshot stays until the root ends: SQLAlchemy ends a savepoint before it
+    # reports the rollback (after_soft_rollback), which needs the snapshot still.
+    if transaction.parent is None and not transaction.nested:
+        _reset(db)  # committed (written by then) or rolled back
+
+
+def _reset(db: Session) -> None:
+    db.info.pop(_CHAIN, None)
+    db.info.pop(_SAVEPOINTS, None)
 
 
 def _hash_of(event: AuditEvent) -> str:
@@ -138,6 +226,7 @@ class ChainReport:
 
 def verify_chain(db: Session, batch: int = 5000) -> ChainReport:
     """Walk the chain in id order, streaming, and list every break found."""
+    write_pending(db)
     problems: list[ChainProblem] = []
     expected_prev, expected_id, count = GENESIS, 1, 0
     for event in _iter_events(db, batch):
@@ -156,7 +245,8 @@ def verify_chain(db: Session, batch: int = 5000) -> ChainReport:
         if _hash_of(event) != event.hash:
             problems.append(ChainProblem(event.id, "Inhalt verändert / event content altered"))
         expected_prev, expected_id = event.hash, event.id + 1
-    head = db.get(AuditHead, 1)
+    head = db.execute(select(AuditHead.last_id, AuditHead.last_hash)
+                      .where(AuditHead.id == 1)).one_or_none()
     if head is None:
         problems.append(ChainProblem(None, "Kopfzeile fehlt / audit head row missing"))
     elif head.last_id != expected_id - 1 or head.last_hash != expected_prev:
@@ -185,6 +275,7 @@ def _iter_events(db: Session, batch: int) -> Iterator[AuditEvent]:
 
 def history(ctx: Ctx, object_type: str, object_id: int | str, limit: int = 200) -> list[AuditEvent]:
     """Events about one object, newest first (callers check the object's visibility first)."""
+    write_pending(ctx.db)
     return list(
         ctx.db.scalars(
             select(AuditEvent)
