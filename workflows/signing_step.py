@@ -3,8 +3,9 @@ outgoing notices.
 
 `sign_task` is the inbox's "sign" action on a task whose model names the completion check
 "signing-authority": the entitled person signs the co-signed version with their own key
-(PAdES, see dms.services.signatures), and the task completes with the signed version, in one
-transaction: a refused completion takes the signed version back with it. The seal is a
+(PAdES, see dms.services.signatures); the signature is made while no transaction is open,
+then the signed version and the task's completion commit together: a refused completion
+takes the signed version back with it. The seal is a
 service task (`seal-document`) that seals the current version with the office's seal.
 
 A plain approval without a signature is accepted only where config/signatures.toml allows it
@@ -18,7 +19,7 @@ from typing import Any
 
 from dms.errors import ConfigError, InvalidInput, NotFound, PermissionDenied
 from dms.services import audit, signatures
-from dms.services.context import Ctx
+from dms.services.context import Actor, App, Ctx
 from workflows import checks, engine
 from workflows.handlers import HandlerCall, handler
 from workflows.models import ProcessInstance, Task
@@ -37,38 +38,47 @@ def is_signing_task(ctx: Ctx, task: Task) -> bool:
     return SIGNING_CHECK in checks.names_for(element_of(ctx, task))
 
 
-def sign_task(ctx: Ctx, task_id: int, *, key_id: int, secret: str | None,
+def sign_task(app: App, actor: Actor, task_id: int, *, key_id: int, secret: str | None,
               level: str | None = None, visible: bool = True, remark: str | None = None,
               variables: dict[str, Any] | None = None) -> signatures.SignResult:
-    """Sign the instance's document with the person's key and complete the task."""
+    """Sign the instance's document with the person's key and complete the task. The task and
+    the signing authority are checked first; the signature is made with no transaction open
+    (signatures.sign_document_now); the signed version and the completion then commit
+    together, and completing checks the task again (still open, still this person's)."""
     from workflows import cosign, tasks
 
-    task = tasks.get_task(ctx, task_id).task  # NotFound unless the person may see it
-    if task.status != "open":
-        raise InvalidInput(f"Aufgabe {task_id} ist bereits erledigt / task is no longer open")
-    if not is_signing_task(ctx, task):
-        raise InvalidInput("Diese Aufgabe ist keine Schlusszeichnung / not a final-signature "
-                           "task")
-    instance = ctx.db.get(ProcessInstance, task.instance_id)
-    assert instance is not None
-    if instance.document_id is None:
-        raise InvalidInput("Zu dieser Aufgabe gehört kein Dokument / no document to sign")
-    group = engine.instance_variables(ctx, instance.id).get("signerGroup")
-    if not cosign.may_sign(ctx, ctx.actor.username, group if isinstance(group, str) else None):
-        raise PermissionDenied(f"{ctx.actor.username} hat keine Zeichnungsbefugnis für "
-                               f"{group or 'diese Sache'} / not entitled to sign")
-    # the level: as chosen, else as the model's step asks (extension property
-    # `signatureLevel`), else the office's policy (signatures.toml)
-    step = element_of(ctx, task, instance)
-    level = level or getattr(step, "properties", {}).get(LEVEL_PROPERTY) or None
-    result = signatures.sign_document(ctx, document_id=instance.document_id, key_id=key_id,
-                                      secret=secret, level=level, visible=visible,
-                                      reason="Schlusszeichnung")
-    tasks.complete(ctx, task_id, decision="sign", remark=remark, variables={
-        **(variables or {}), "signatureVersion": result.version.number,
-        "signatureLevel": result.level, "signatureKey": result.key_label,
-    })
-    return result
+    with app.unit(actor) as ctx:
+        task = tasks.get_task(ctx, task_id).task  # NotFound unless the person may see it
+        if task.status != "open":
+            raise InvalidInput(f"Aufgabe {task_id} ist bereits erledigt / task is no longer "
+                               "open")
+        if not is_signing_task(ctx, task):
+            raise InvalidInput("Diese Aufgabe ist keine Schlusszeichnung / not a "
+                               "final-signature task")
+        instance = ctx.db.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        if instance.document_id is None:
+            raise InvalidInput("Zu dieser Aufgabe gehört kein Dokument / no document to sign")
+        group = engine.instance_variables(ctx, instance.id).get("signerGroup")
+        if not cosign.may_sign(ctx, ctx.actor.username,
+                               group if isinstance(group, str) else None):
+            raise PermissionDenied(f"{ctx.actor.username} hat keine Zeichnungsbefugnis für "
+                                   f"{group or 'diese Sache'} / not entitled to sign")
+        # the level: as chosen, else as the model's step asks (extension property
+        # `signatureLevel`), else the office's policy (signatures.toml)
+        step = element_of(ctx, task, instance)
+        level = level or getattr(step, "properties", {}).get(LEVEL_PROPERTY) or None
+        document_id = instance.document_id
+
+    def complete(ctx: Ctx, result: signatures.SignResult) -> None:
+        tasks.complete(ctx, task_id, decision="sign", remark=remark, variables={
+            **(variables or {}), "signatureVersion": result.version.number,
+            "signatureLevel": result.level, "signatureKey": result.key_label,
+        })
+
+    return signatures.sign_document_now(
+        app, actor, document_id=document_id, key_id=key_id, secret=secret, level=level,
+        visible=visible, reason="Schlusszeichnung", then=complete)
 
 
 def require_signature(ctx: Ctx, values: dict[str, Any]) -> None:

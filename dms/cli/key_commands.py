@@ -107,13 +107,13 @@ def register(main: click.Group, doc_group: click.Group, state: Callable[[], Any]
         """Aktuelle Version signieren (oder siegeln); das Ergebnis wird die nächste Version.
         Passphrase/PIN aus DMS_KEY_PASSPHRASE oder Abfrage."""
         secret = _secret(PASSPHRASE_ENV, "Passphrase/PIN") or None
-        with _state().unit() as ctx:
-            result = signatures.sign_document(ctx, document_id=document_id, key_id=key_id,
-                                              secret=secret, level=level, visible=not invisible,
-                                              reason=reason)
-            row = {"document_id": document_id, "version": result.version.number,
-                   "signed_version": result.signed_version, "level": result.level,
-                   "key": result.key_label}
+        state = _state()
+        result = signatures.sign_document_now(
+            state.app, state.actor(), document_id=document_id, key_id=key_id, secret=secret,
+            level=level, visible=not invisible, reason=reason)
+        row = {"document_id": document_id, "version": result.version.number,
+               "signed_version": result.signed_version, "level": result.level,
+               "key": result.key_label}
         if as_json:
             emit_json(row)
         else:

@@ -20,7 +20,7 @@ from dms.cli.output import emit_json, table
 from dms.errors import DmsError, InvalidInput
 from dms.search import SearchQuery
 from dms.services import audit, documents, fileplan, files, fsck, users
-from dms.services.context import SYSTEM, App, Ctx, actor_for
+from dms.services.context import SYSTEM, Actor, App, Ctx, actor_for
 from dms.settings import load_settings
 
 
@@ -37,12 +37,15 @@ class State:
 
     @contextmanager
     def unit(self) -> Iterator[Ctx]:
-        actor = SYSTEM
-        if self.username:
-            with self.app.unit(SYSTEM) as ctx:
-                actor = actor_for(ctx.db, users.user_by_name(ctx.db, self.username))
-        with self.app.unit(actor) as ctx:
+        with self.app.unit(self.actor()) as ctx:
             yield ctx
+
+    def actor(self) -> Actor:
+        """Who the command acts as: --user, else the system."""
+        if not self.username:
+            return SYSTEM
+        with self.app.unit(SYSTEM) as ctx:
+            return actor_for(ctx.db, users.user_by_name(ctx.db, self.username))
 
 
 class DmsGroup(click.Group):

@@ -11,7 +11,7 @@ document. Secrets (passphrase, PIN) pass through and are never stored, logged or
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,10 +23,10 @@ from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import or_, select
 
-from dms.errors import InvalidInput, NotFound, PermissionDenied
+from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dms.models import KEY_PURPOSES, Document, Office, SigningKey, User, Version, utcnow
 from dms.services import audit, documents
-from dms.services.context import Ctx
+from dms.services.context import Actor, App, Ctx
 from dms.services.files import writable_case
 from dms.signatures import keys as key_access
 from dms.signatures.config import LEVELS, SignatureSettings, load_signature_settings
@@ -207,11 +207,11 @@ def seal_key_for(ctx: Ctx, office_id: int | None) -> SigningKey | None:
 
 
 @contextmanager
-def _opened(ctx: Ctx, key: SigningKey, secret: str | None,
+def _opened(app: App, key: _KeyRef, secret: str | None,
             settings: SignatureSettings) -> Iterator[key_access.SigningKey]:
     if key.kind == "pkcs12":
         assert key.blob_sha256 is not None
-        with ctx.app.store.open(key.blob_sha256) as stream:
+        with app.store.open(key.blob_sha256) as stream:
             data = stream.read()
         with _pkcs12_file(data) as path:
             yield key_access.open_pkcs12(path, secret)
@@ -260,11 +260,41 @@ def stamp_preview(ctx: Ctx, document: Document) -> list[str]:
     return stamp_lines(spec, utcnow())
 
 
-def sign_document(ctx: Ctx, *, document_id: int, key_id: int, secret: str | None,
-                  level: str | None = None, visible: bool = True,
-                  reason: str | None = None) -> SignResult:
-    """Sign (or, with a seal key, seal) the document's current version: the signed PDF becomes
-    the next version, an incremental update of the one before, so earlier signatures stay."""
+@dataclass(frozen=True)
+class _KeyRef:
+    """What signing needs of a key row, read in the planning transaction."""
+
+    id: int
+    label: str
+    purpose: str
+    kind: str
+    blob_sha256: str | None
+    uri: str | None
+    subject: str | None
+    serial: str | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A signature checked and ready to be made: which version (by number and hash, so
+    filing can tell whether the document moved on meanwhile), with which key, how."""
+
+    document_id: int
+    number: int
+    sha256: str
+    filename: str
+    key: _KeyRef
+    level: str
+    stamp: StampSpec | None
+    reason: str | None
+    visible: bool
+    settings: SignatureSettings
+
+
+def _plan(ctx: Ctx, *, document_id: int, key_id: int, level: str | None, visible: bool,
+          reason: str | None) -> _Plan:
+    """Every rule, checked before anything slow happens: visible document, write access to
+    its case, a PDF, a key the person may use and that is active, a known level."""
     document, versions = documents.get_document(ctx, document_id)
     writable_case(ctx, document.case_id)
     current = max(versions, key=lambda v: v.number)
@@ -276,32 +306,91 @@ def sign_document(ctx: Ctx, *, document_id: int, key_id: int, secret: str | None
         raise NotFound(f"Schlüssel {key_id} nicht gefunden / key not found")
     if not key.active:
         raise InvalidInput(f"Schlüssel {key.label!r} ist stillgelegt / key is deactivated")
-    settings = settings_for(ctx)
     chosen = level or office_level(ctx, document.case.file.office_id)
     if chosen not in LEVELS:
         raise InvalidInput(f"Signaturstufe {chosen!r} unbekannt; erlaubt / allowed: "
                            f"{', '.join(LEVELS)}")
-    with documents.open_version(ctx, document.id, current.number).stream as stream:
+    return _Plan(
+        document_id=document.id, number=current.number, sha256=current.sha256,
+        filename=current.filename,
+        key=_KeyRef(id=key.id, label=key.label, purpose=key.purpose, kind=key.kind,
+                    blob_sha256=key.blob_sha256, uri=key.uri, subject=key.subject,
+                    serial=key.serial),
+        level=chosen, stamp=_stamp(ctx, key, document, visible), reason=reason,
+        visible=visible, settings=settings_for(ctx),
+    )
+
+
+def _produce(app: App, plan: _Plan, secret: str | None) -> bytes:
+    """The slow part, needing no database: open the key (PIN, token, remote service), sign,
+    fetch the timestamp and the revocation data the level asks for."""
+    with app.store.open(plan.sha256) as stream:
         original = stream.read()
-    with _opened(ctx, key, secret, settings) as opened:
-        signed = sign_pdf(original, opened, level=chosen,  # type: ignore[arg-type]
-                          stamp=_stamp(ctx, key, document, visible), reason=reason,
-                          settings=settings)
+    with _opened(app, plan.key, secret, plan.settings) as opened:
+        return sign_pdf(original, opened, level=plan.level,  # type: ignore[arg-type]
+                        stamp=plan.stamp, reason=plan.reason, settings=plan.settings)
+
+
+def _file(ctx: Ctx, plan: _Plan, signed: bytes) -> SignResult:
+    """The signed PDF as the next version, if the signed version is still the current one."""
+    document, versions = documents.get_document(ctx, plan.document_id)
+    writable_case(ctx, document.case_id)
+    current = max(versions, key=lambda v: v.number)
+    if current.number != plan.number or current.sha256 != plan.sha256:
+        raise Conflict(
+            f"Während des Signierens ist Version {current.number} entstanden; signiert wurde "
+            f"Version {plan.number}. Bitte die neue Version prüfen und erneut signieren / the "
+            "document got a new version while it was being signed; check it and sign again")
+    key = plan.key
     what = "Gesiegelt" if key.purpose == "seal" else "Signiert"
-    comment = f"{what}: {key.label} ({LEVEL_LABELS.get(chosen, chosen)})"
+    comment = f"{what}: {key.label} ({LEVEL_LABELS.get(plan.level, plan.level)})"
     with tempfile.TemporaryDirectory(prefix="dms-sign-") as tmp:
-        path = Path(tmp) / current.filename
+        path = Path(tmp) / plan.filename
         path.write_bytes(signed)
         added = documents.add_version(ctx, document_id=document.id, source=path,
-                                      filename=current.filename, comment=comment,
-                                      signature_of=current.number)
+                                      filename=plan.filename, comment=comment,
+                                      signature_of=plan.number)
     audit.record(ctx, "document.seal" if key.purpose == "seal" else "document.sign",
                  "document", document.id, after={
-                     "signed_version": current.number, "version": added.version.number,
-                     "method": "PAdES", "level": chosen, "key": key.label,
-                     "subject": key.subject, "serial": key.serial, "visible": visible,
+                     "signed_version": plan.number, "version": added.version.number,
+                     "method": "PAdES", "level": plan.level, "key": key.label,
+                     "subject": key.subject, "serial": key.serial, "visible": plan.visible,
                  })
-    return SignResult(document, added.version, current.number, chosen, key.label)
+    return SignResult(document, added.version, plan.number, plan.level, key.label)
+
+
+def sign_document(ctx: Ctx, *, document_id: int, key_id: int, secret: str | None,
+                  level: str | None = None, visible: bool = True,
+                  reason: str | None = None) -> SignResult:
+    """Sign (or, with a seal key, seal) the document's current version within the caller's
+    transaction: the signed PDF becomes the next version, an incremental update of the one
+    before, so earlier signatures stay. For a process step that must sign inside its own
+    transaction (the seal before dispatch); people signing at a screen go through
+    `sign_document_now`, which holds no transaction while the signature is made."""
+    plan = _plan(ctx, document_id=document_id, key_id=key_id, level=level, visible=visible,
+                 reason=reason)
+    return _file(ctx, plan, _produce(ctx.app, plan, secret))
+
+
+def sign_document_now(
+    app: App, actor: Actor, *, document_id: int, key_id: int, secret: str | None,
+    level: str | None = None, visible: bool = True, reason: str | None = None,
+    then: Callable[[Ctx, SignResult], None] | None = None,
+) -> SignResult:
+    """Sign as `actor` in three steps: check everything in one short transaction; make the
+    signature with no transaction open (a token's PIN, a remote signing service, the TSA and
+    OCSP may take seconds, and on SQLite an open transaction would hold every other writer
+    up for as long); then file the new version, and run `then` (e.g. complete the signing
+    task), in a second transaction that refuses if the document moved on meanwhile."""
+    with app.unit(actor) as ctx:
+        plan = _plan(ctx, document_id=document_id, key_id=key_id, level=level,
+                     visible=visible, reason=reason)
+    signed = _produce(app, plan, secret)
+    with app.unit(actor) as ctx:
+        result = _file(ctx, plan, signed)
+        if then is not None:
+            then(ctx, result)
+    return result
 
 
 def _may_use(ctx: Ctx, key: SigningKey) -> bool:

@@ -20,7 +20,7 @@ from dms.errors import InvalidInput
 from dms.models import SigningKey
 from dms.services import signatures
 from dms.web.api import _CONFLICT, _ERRORS
-from dms.web.auth import request_unit
+from dms.web.auth import dms_app, request_unit
 from workflows import signing_step
 
 router = APIRouter(prefix="/api/v1", responses=_ERRORS)
@@ -141,9 +141,10 @@ def add_uri(request: Request, body: KeyUri) -> KeyOut:
              summary="Dokument signieren oder siegeln (neue Version) / sign or seal")
 def sign_document(request: Request, document_id: int, body: SignIn) -> SignOut:
     with request_unit(request) as ctx:
-        return _signed(signatures.sign_document(
-            ctx, document_id=document_id, key_id=body.key_id, secret=body.secret,
-            level=body.level, visible=body.visible, reason=body.reason))
+        actor = ctx.actor
+    return _signed(signatures.sign_document_now(
+        dms_app(request), actor, document_id=document_id, key_id=body.key_id,
+        secret=body.secret, level=body.level, visible=body.visible, reason=body.reason))
 
 
 @router.post("/documents/{document_id}/signature-checks", tags=[SIGNATURES],
@@ -161,6 +162,7 @@ def check_document(request: Request, document_id: int, body: CheckIn) -> CheckOu
              summary="Schlusszeichnung signieren und abschließen / sign a final-signature task")
 def sign_task(request: Request, task_id: int, body: TaskSignIn) -> SignOut:
     with request_unit(request) as ctx:
-        return _signed(signing_step.sign_task(
-            ctx, task_id, key_id=body.key_id, secret=body.secret, level=body.level,
-            visible=body.visible, remark=body.remark, variables=body.variables))
+        actor = ctx.actor
+    return _signed(signing_step.sign_task(
+        dms_app(request), actor, task_id, key_id=body.key_id, secret=body.secret,
+        level=body.level, visible=body.visible, remark=body.remark, variables=body.variables))

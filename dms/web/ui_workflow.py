@@ -20,6 +20,7 @@ from dms.models import Document, Version, utcnow
 from dms.services import documents, fileplan, files, signatures, users
 from dms.services.context import Ctx
 from dms.web import ui
+from dms.web.auth import dms_app
 from dms.web.ui import page_unit, render
 from workflows import cosign, processes, signing_step, tasks
 from workflows.inbox import COUNT_CAP, InboxFilter, inbox_page
@@ -317,10 +318,12 @@ def sign(request: Request, task_id: int,
             raise InvalidInput("Bitte einen Schlüssel wählen / choose a key")
         raw = {k[2:]: v for k, v in form.items() if k.startswith("f_")}
         values = tasks.coerce_form_values(view.task, raw, skip=view.hidden_fields | {"remark"})
-        signing_step.sign_task(
-            ctx, task_id, key_id=int(key_id), secret=form.get("secret") or None,
-            level=form.get("level") or None, visible=form.get("visible") == "true",
-            remark=form.get("remark", "").strip() or None, variables=values)
+        actor = ctx.actor
+    signing_step.sign_task(
+        dms_app(request), actor, task_id, key_id=int(key_id),
+        secret=form.get("secret") or None, level=form.get("level") or None,
+        visible=form.get("visible") == "true", remark=form.get("remark", "").strip() or None,
+        variables=values)
     return _redirect("/tasks", "signed")
 
 

@@ -17,7 +17,7 @@ from dms.signatures.validation import validate_pdf
 from tests.conftest import ROOT
 from tests.signatures.pki import SigningPki
 from tests.signatures.test_service import _config
-from tests.support.actors import as_user
+from tests.support.actors import actor_of, as_user
 from workflows import cosign, engine, jobs, signing_step, tasks
 from workflows.models import Task
 
@@ -70,19 +70,20 @@ def test_sign_from_the_inbox_completes_the_round(app: App, pki: SigningPki) -> N
     with pytest.raises(InvalidInput, match="Signatur"), as_user(app, "becker") as ctx:
         tasks.complete(ctx, final, decision="sign", variables={"disposition": "file"})
     # a wrong passphrase changes nothing, the task stays open
-    with pytest.raises(KeyAccessDenied), as_user(app, "becker") as ctx:
-        signing_step.sign_task(ctx, final, key_id=key, secret="falsch")
+    with pytest.raises(KeyAccessDenied):
+        signing_step.sign_task(app, actor_of(app, "becker"), final, key_id=key,
+                               secret="falsch")
     assert _open_task(app, instance, "Task_FinalSignature") == final
     # someone without Zeichnungsbefugnis cannot sign, even with a key of their own
     with as_user(app, "admin") as ctx:
         own = signatures.add_pkcs12_key(ctx, data=pki.bob.p12_path.read_bytes(),
                                         passphrase=pki.bob.passphrase, owner="mueller").id
-    with pytest.raises(PermissionDenied), as_user(app, "mueller") as ctx:
-        signing_step.sign_task(ctx, final, key_id=own, secret=pki.bob.passphrase)
+    with pytest.raises(PermissionDenied):
+        signing_step.sign_task(app, actor_of(app, "mueller"), final, key_id=own,
+                               secret=pki.bob.passphrase)
 
-    with as_user(app, "becker") as ctx:
-        result = signing_step.sign_task(ctx, final, key_id=key, secret=pki.alice.passphrase,
-                                        remark="Gezeichnet.")
+    result = signing_step.sign_task(app, actor_of(app, "becker"), final, key_id=key,
+                                    secret=pki.alice.passphrase, remark="Gezeichnet.")
     assert result.version.signature_of == 1
     assert all(o.ok for o in jobs.run_due(app))
     with app.unit(SYSTEM) as ctx:

@@ -15,3 +15,9 @@ def as_user(app: App, username: str) -> Iterator[Ctx]:
         actor = actor_for(ctx.db, user_by_name(ctx.db, username))
     with app.unit(actor) as ctx:
         yield ctx
+
+
+def actor_of(app: App, username: str) -> Actor:
+    """The actor a service acting in its own units (e.g. signing) is given for `username`."""
+    with app.unit(SYSTEM) as ctx:
+        return actor_for(ctx.db, user_by_name(ctx.db, username))
