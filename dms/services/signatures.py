@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -41,8 +41,10 @@ LEVEL_LABELS = {"B-B": "PAdES B-B", "B-T": "PAdES B-T (mit Zeitstempel)",
 
 
 def settings_for(ctx: Ctx) -> SignatureSettings:
-    """config/signatures.toml of this installation's config directory."""
-    return load_signature_settings(ctx.app.settings.config_dir / "signatures.toml")
+    """config/signatures.toml of this installation's config directory, trusting also the
+    anchors in $DMS_HOME/trust as validation does (see trust_store)."""
+    settings = load_signature_settings(ctx.app.settings.config_dir / "signatures.toml")
+    return replace(settings, extra_trust_dirs=(ctx.app.settings.home / "trust",))
 
 
 def office_level(ctx: Ctx, office_id: int | None) -> str:

@@ -38,6 +38,9 @@ class SignatureSettings:
     check_revocation: bool = False  # check OCSP/CRL before B-B and B-T signatures too
     office_levels: Mapping[str, Level] = field(default_factory=dict)  # [office."CODE"] level
     plain_approval: bool = False  # [final_signature]: a final signature without a signature
+    #: further anchor directories of this installation ($DMS_HOME/trust, where `dms init
+    #: --demo` puts its CA): signing collects B-LT data against the roots validation trusts
+    extra_trust_dirs: tuple[Path, ...] = ()
 
     def level_for(self, office_code: str | None) -> Level:
         """The level an office's policy asks for, else the default."""
@@ -50,17 +53,22 @@ class SignatureSettings:
     def trust_roots(self) -> list[x509.Certificate]:
         """The trusted root certificates (Vertrauensanker) from the configured directory."""
         directory = self.trust_anchors_dir
-        if directory is None:
-            return []
-        if not directory.is_dir():
+        if directory is not None and not directory.is_dir():
             raise ConfigError(
                 f"Verzeichnis der Vertrauensanker fehlt: {directory} (signatures.toml, "
                 f"[trust] anchors) / trust anchors directory missing"
             )
-        roots = []
-        for path in sorted(directory.iterdir()):
-            if path.is_file() and path.suffix.lower() in CERT_SUFFIXES:  # not README
-                roots.extend(_load_certs(path))
+        directories = [directory] if directory is not None else []
+        directories += [d for d in self.extra_trust_dirs if d.is_dir()]
+        roots: list[x509.Certificate] = []
+        seen: set[bytes] = set()
+        for folder in directories:
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path.suffix.lower() in CERT_SUFFIXES:  # not README
+                    for cert in _load_certs(path):
+                        if cert.sha256 not in seen:
+                            seen.add(cert.sha256)
+                            roots.append(cert)
         return roots
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -294,6 +295,16 @@ def test_configuration_errors_name_the_key(tmp_path: Path, pki: SigningPki) -> N
     (tmp_path / "trust").mkdir()
     (tmp_path / "trust" / "wurzel.pem").write_bytes(pki.root_path.read_bytes())
     assert [c.sha256 for c in load_signature_settings(path).trust_roots()] == [pki.root.sha256]
+    # the installation's own anchors ($DMS_HOME/trust) count too, once each; a missing
+    # extra directory is simply empty
+    home_trust = tmp_path / "home-trust"
+    home_trust.mkdir()
+    (home_trust / "demo-ca.pem").write_bytes(pki.root_path.read_bytes())
+    (home_trust / "other.pem").write_bytes(pki.intermediate_path.read_bytes())
+    extra = replace(load_signature_settings(path),
+                    extra_trust_dirs=(home_trust, tmp_path / "missing"))
+    assert [c.sha256 for c in extra.trust_roots()] == [pki.root.sha256,
+                                                         pki.intermediate.sha256]
 
 
 def test_signed_pdf_reads_back_with_the_reason(
