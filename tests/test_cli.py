@@ -139,3 +139,35 @@ def test_reindex_rebuilds_lost_search_entries(initialised: dict[str, str]) -> No
     assert code == 0 and "neu indiziert" in out
     code, out = run(initialised, "search", "Grundstück", "--json")
     assert json.loads(out)["total"] >= 1
+
+
+def test_doc_edit_and_move(initialised: dict[str, str], tmp_path: Path) -> None:
+    """`dms doc edit` corrects the metadata, `dms doc move` re-files with a reason."""
+    refs = []
+    for title in ("Garage", "Wintergarten"):
+        code, out = run(initialised, "case", "create", "--file", "600-0001/2026",
+                        "--title", title, "--json")
+        assert code == 0, out
+        refs.append(json.loads(out)["reference"])
+    letter = tmp_path / "statik.txt"
+    letter.write_text("Statische Berechnung Wintergarten", encoding="utf-8")
+    code, out = run(initialised, "import", str(letter), "--case", refs[0], "--json")
+    document_id = json.loads(out)[0]["document_id"]
+    code, out = run(initialised, "doc", "edit", str(document_id), "--title", "Statik",
+                    "--type", "application", "--date", "2026-11-02", "--sender",
+                    "Ingenieurbüro Lange", "--json")
+    assert code == 0, out
+    assert json.loads(out) | {"case": None} == {
+        "id": document_id, "title": "Statik", "type": "application", "date": "2026-11-02",
+        "sender": "Ingenieurbüro Lange", "case": None}
+    code, out = run(initialised, "doc", "edit", str(document_id), "--date", "2.11.2026")
+    assert code != 0 and "JJJJ-MM-TT" in out
+    code, out = run(initialised, "doc", "move", str(document_id), "--case", refs[1],
+                    "--reason", "gehört zum Wintergarten", "--json")
+    assert code == 0, out
+    assert json.loads(out)["case"] == refs[1]
+    code, out = run(initialised, "doc", "list", "--case", refs[1], "--json")
+    assert [row["id"] for row in json.loads(out)] == [document_id]
+    code, out = run(initialised, "--user", "schmidt", "doc", "move", str(document_id),
+                    "--case", refs[0], "--reason", "x")
+    assert code != 0 and "nicht gefunden" in out

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, select, update
 
 from dms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from dms.models import utcnow
-from dms.services import audit
+from dms.models import Case, Document, utcnow
+from dms.services import audit, hooks
 from dms.services.context import Ctx
 from workflows import four_eyes, offers
 from workflows.bpmn_parser import parse_bpmn
@@ -769,3 +769,22 @@ def instance_variables(ctx: Ctx, instance_id: int) -> dict[str, Any]:
 def open_task_count(ctx: Ctx, instance_id: int) -> int:
     return int(ctx.db.scalar(select(func.count()).select_from(Task).where(
         Task.instance_id == instance_id, Task.status == "open")) or 0)
+
+
+# --- the e-file's events --------------------------------------------------------------------
+
+
+def _follow_moved_document(ctx: Ctx, document: Document, source: Case, target: Case) -> None:
+    """A document moved to another case (Umprotokollierung): the running processes about it
+    now belong to that case, so their tasks open beside the right file."""
+    running = ctx.db.scalars(select(ProcessInstance).where(
+        ProcessInstance.document_id == document.id, ProcessInstance.case_id == source.id,
+        ProcessInstance.status == "running"))
+    for instance in running:
+        instance.case_id = target.id
+        note(ctx, instance.id, "document.moved", {"from": source.reference,
+                                                  "to": target.reference})
+
+
+if _follow_moved_document not in hooks.after_document_moved:
+    hooks.after_document_moved.append(_follow_moved_document)

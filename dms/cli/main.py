@@ -595,6 +595,53 @@ def doc_add_version(document_id: int, path: Path, comment: str | None) -> None:
     click.echo(f"Version {added.version.number} ({added.version.sha256[:12]})")
 
 
+def _document_row(document: Any) -> dict[str, Any]:
+    return {"id": document.id, "title": document.title, "type": document.doc_type,
+            "date": document.document_date, "sender": document.sender,
+            "case": document.case.reference}
+
+
+@doc_group.command("edit")
+@click.argument("document_id", type=int)
+@click.option("--title", default=None)
+@click.option("--type", "doc_type", default=None, help="Dokumentart, z. B. letter, application")
+@click.option("--date", "document_date", default=None, help="Datum (JJJJ-MM-TT)")
+@click.option("--sender", default=None, help="Absender (leer: entfernen)")
+@json_option
+def doc_edit(document_id: int, title: str | None, doc_type: str | None,
+             document_date: str | None, sender: str | None, as_json: bool) -> None:
+    """Angaben eines Dokuments berichtigen (Titel, Art, Datum, Absender)."""
+    from dms.services.document_edits import MetadataChange, update_metadata
+
+    with _state().unit() as ctx:
+        document = update_metadata(ctx, document_id, MetadataChange(
+            title=title, doc_type=doc_type, sender=sender,
+            document_date=_date(document_date)))
+        row = _document_row(document)
+    if as_json:
+        emit_json(row)
+    else:
+        click.echo(f"Dokument {row['id']}: {row['title']} ({row['type']}, {row['date']})")
+
+
+@doc_group.command("move")
+@click.argument("document_id", type=int)
+@click.option("--case", "case_ref", required=True, help="Aktenzeichen des Ziel-Vorgangs")
+@click.option("--reason", required=True, help="Grund der Umprotokollierung")
+@json_option
+def doc_move(document_id: int, case_ref: str, reason: str, as_json: bool) -> None:
+    """Dokument mit allen Versionen in einen anderen Vorgang verschieben (umprotokollieren)."""
+    from dms.services.document_edits import move_document
+
+    with _state().unit() as ctx:
+        target = files.case_by_reference(ctx, case_ref)
+        row = _document_row(move_document(ctx, document_id, case_id=target.id, reason=reason))
+    if as_json:
+        emit_json(row)
+    else:
+        click.echo(f"Dokument {row['id']} liegt jetzt in {row['case']}")
+
+
 @main.group("user")
 def user_group() -> None:
     """Benutzer, Rollen, Vertretungen, API-Tokens."""

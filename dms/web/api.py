@@ -15,8 +15,11 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi import File as FormFile
 from fastapi.responses import Response, StreamingResponse
 
+from dms.errors import InvalidInput
 from dms.search import SearchQuery
-from dms.services import audit, documents, fileplan, files, search, users
+from dms.services import audit, document_edits, documents, fileplan, files, search, users
+from dms.services.context import Ctx
+from dms.services.document_edits import MetadataChange
 from dms.services.documents import AddResult
 from dms.web import schemas as s
 from dms.web.auth import request_unit
@@ -283,6 +286,42 @@ def get_document(request: Request, document_id: int) -> s.DocumentDetail:
     with request_unit(request) as ctx:
         document, versions = documents.get_document(ctx, document_id)
         return s.DocumentDetail.with_versions(document, versions)
+
+
+@router.patch(
+    "/documents/{document_id}",
+    tags=[DOCUMENTS],
+    responses=_CONFLICT,
+    summary="Metadaten berichtigen / correct title, type, date or sender",
+)
+def update_document(request: Request, document_id: int, body: s.DocumentUpdate) -> s.DocumentOut:
+    with request_unit(request) as ctx:
+        document = document_edits.update_metadata(ctx, document_id, MetadataChange(
+            title=body.title, doc_type=body.doc_type, document_date=body.document_date,
+            sender=body.sender))
+        return s.DocumentOut.of(document)
+
+
+@router.post(
+    "/documents/{document_id}/move",
+    tags=[DOCUMENTS],
+    responses=_CONFLICT,
+    summary="In einen anderen Vorgang umprotokollieren / move to another case",
+)
+def move_document(request: Request, document_id: int, body: s.DocumentMove) -> s.DocumentOut:
+    with request_unit(request) as ctx:
+        document = document_edits.move_document(
+            ctx, document_id, case_id=_target_case(ctx, body), reason=body.reason)
+        return s.DocumentOut.of(document)
+
+
+def _target_case(ctx: Ctx, body: s.DocumentMove) -> int:
+    if (body.case_id is None) == (not body.case_reference):
+        raise InvalidInput("Genau einen Zielvorgang angeben: case_id oder case_reference / give "
+                           "one target case")
+    if body.case_id is not None:
+        return body.case_id
+    return files.case_by_reference(ctx, body.case_reference or "").id
 
 
 @router.post(

@@ -314,6 +314,24 @@ class DocumentOut(Schema):
         )
 
 
+class DocumentUpdate(Schema):
+    """Fields to correct; those left out stay as they are, an empty sender clears it."""
+
+    title: str | None = Field(default=None, max_length=300, examples=["Statik Wintergarten"])
+    doc_type: str | None = Field(default=None, json_schema_extra={"enum": list(DOCUMENT_TYPES)})
+    document_date: date | None = None
+    sender: str | None = Field(default=None, max_length=300)
+
+
+class DocumentMove(Schema):
+    """Umprotokollierung: the target case, by id or by reference number, and why."""
+
+    case_id: int | None = None
+    case_reference: str | None = Field(default=None, examples=["601-0007/2026-01"])
+    reason: str = Field(min_length=1, max_length=500,
+                        examples=["Falsch zugeordnet, gehört zum Bauantrag Birkenweg 9"])
+
+
 class DocumentSummary(DocumentOut):
     """A document in a case listing, with its current version."""
 

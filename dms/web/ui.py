@@ -32,8 +32,18 @@ from dms.errors import (
 )
 from dms.models import AuditEvent, User
 from dms.search import SearchQuery
-from dms.services import audit, documents, fileplan, files, renditions, search, users
+from dms.services import (
+    audit,
+    document_edits,
+    documents,
+    fileplan,
+    files,
+    renditions,
+    search,
+    users,
+)
 from dms.services.context import Ctx
+from dms.services.document_edits import MetadataChange
 from dms.services.documents import DOCUMENT_TYPE_LABELS
 from dms.web.auth import (
     ANONYMOUS,
@@ -604,6 +614,39 @@ def upload_version(
         )
         url = _with_duplicates(f"/documents/{result.document.id}", result.duplicates)
         return RedirectResponse(url, status_code=303)
+
+
+@router.post("/documents/{document_id}/metadata")
+def update_document_metadata(
+    request: Request,
+    document_id: int,
+    title: str = Form(""),
+    doc_type: str = Form(""),
+    document_date: str = Form(""),
+    sender: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """Angaben berichtigen: title, type, date and sender as the form sends them."""
+    with page_unit(request, csrf_token) as ctx:
+        document_edits.update_metadata(ctx, document_id, MetadataChange(
+            title=title, doc_type=doc_type or None,
+            document_date=_optional_date(document_date, "Datum"), sender=sender))
+    return RedirectResponse(f"/documents/{document_id}", status_code=303)
+
+
+@router.post("/documents/{document_id}/move")
+def move_document(
+    request: Request,
+    document_id: int,
+    case_reference: str = Form(""),
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """Umprotokollieren into the case named by its reference number."""
+    with page_unit(request, csrf_token) as ctx:
+        target = files.case_by_reference(ctx, case_reference)
+        document_edits.move_document(ctx, document_id, case_id=target.id, reason=reason)
+    return RedirectResponse(f"/documents/{document_id}", status_code=303)
 
 
 # --- search -----------------------------------------------------------------------------

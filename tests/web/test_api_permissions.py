@@ -272,6 +272,15 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/documents/{document_id}"): Probe(
         OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}")
     ),
+    ("PATCH", "/documents/{document_id}"): Probe(
+        OBJECT,
+        lambda t: Call("PATCH", f"/documents/{t.document_id}", json={"title": "Probe"}),
+    ),
+    ("POST", "/documents/{document_id}/move"): Probe(
+        OBJECT,
+        lambda t: Call("POST", f"/documents/{t.document_id}/move",
+                       json={"case_id": t.case_id, "reason": "Probe"}),
+    ),
     ("POST", "/documents/{document_id}/versions"): Probe(
         OBJECT, lambda t: _upload(f"/documents/{t.document_id}/versions")
     ),
