@@ -78,7 +78,7 @@ class SearchText(Base):
 
     ``file_id`` is the document's file (Akte), copied here so that a permission filter, which
     is a condition on files, needs no join through documents and cases (migration 0007).
-    Documents never move between files; if that ever changes, this copy must move too.
+    A document moved to another case (dms.services.document_edits) takes this copy along.
     """
 
     __tablename__ = "search_texts"
