@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dms.services.context import SYSTEM, App, Ctx, actor_for
+from dms.services.context import SYSTEM, Actor, App, Ctx, actor_for
 from dms.services.users import user_by_name
 
 
