@@ -8,6 +8,7 @@ Errors of the services become {"error": code, "message": ...} in dms.web.app.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,7 +18,16 @@ from fastapi.responses import Response, StreamingResponse
 
 from dms.errors import InvalidInput
 from dms.search import SearchQuery
-from dms.services import audit, document_edits, documents, fileplan, files, search, users
+from dms.services import (
+    audit,
+    document_edits,
+    documents,
+    fileplan,
+    files,
+    renditions,
+    search,
+    users,
+)
 from dms.services.context import Ctx
 from dms.services.document_edits import MetadataChange
 from dms.services.documents import AddResult
@@ -397,6 +407,34 @@ def latest_content(request: Request, document_id: int) -> Response:
 )
 def version_content(request: Request, document_id: int, number: int) -> Response:
     return _content(request, document_id, number)
+
+
+@router.get(
+    "/documents/{document_id}/searchable-copy",
+    tags=[DOCUMENTS],
+    summary="Lesefassung (OCR) einer Version / searchable copy of a version (signed scans)",
+    response_class=StreamingResponse,
+    responses=_CONTENT,
+)
+def searchable_copy(request: Request, document_id: int, version: int | None = None) -> Response:
+    """The OCR'd PDF/A kept beside a version that must not be rewritten (a signed scan);
+    404 when the version has none. The version itself is what `.../content` returns."""
+    with request_unit(request) as ctx:
+        opened = renditions.open_rendition(ctx, document_id, version)
+    copy = opened.rendition
+    headers = {
+        "ETag": f'"{copy.sha256}"',
+        "Content-Length": str(copy.size),
+        "Content-Disposition": content_disposition("attachment", copy.filename),
+        "Cache-Control": "private, no-cache",
+    }
+
+    def chunks() -> Iterator[bytes]:
+        with opened.stream as stream:
+            while block := stream.read(CHUNK):
+                yield block
+
+    return StreamingResponse(chunks(), media_type=copy.mime_type, headers=headers)
 
 
 @router.get(

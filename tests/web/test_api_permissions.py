@@ -272,6 +272,9 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/documents/{document_id}"): Probe(
         OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}")
     ),
+    ("GET", "/documents/{document_id}/searchable-copy"): Probe(
+        OBJECT, lambda t: Call("GET", f"/documents/{t.document_id}/searchable-copy")
+    ),
     ("PATCH", "/documents/{document_id}"): Probe(
         OBJECT,
         lambda t: Call("PATCH", f"/documents/{t.document_id}", json={"title": "Probe"}),

@@ -71,3 +71,22 @@ def test_no_copy_and_no_right_both_answer_not_found(
     assert web.get(f"/documents/{document_id}/searchable-copy?version=2").status_code == 404
     login(web, "schmidt")  # finance: may not see the Bauordnungsamt's file
     assert web.get(f"/documents/{document_id}/searchable-copy").status_code == 404
+
+
+def test_rest_api_serves_the_copy_beside_the_original(
+    web: TestClient, seeded: App, tmp_path: Path
+) -> None:
+    from tests.web.conftest import api_token
+
+    document_id, original = _document_with_copy(seeded, tmp_path)
+    headers = api_token(seeded, "mueller")
+    copy = web.get(f"/api/v1/documents/{document_id}/searchable-copy", headers=headers)
+    assert copy.status_code == 200 and copy.content == COPY
+    assert copy.headers["content-type"] == "application/pdf"
+    original_response = web.get(f"/api/v1/documents/{document_id}/content", headers=headers)
+    assert original_response.content == original
+    assert web.get(f"/api/v1/documents/{document_id}/searchable-copy?version=2",
+                   headers=headers).status_code == 404
+    outsider = api_token(seeded, "schmidt")
+    assert web.get(f"/api/v1/documents/{document_id}/searchable-copy",
+                   headers=outsider).status_code == 404
