@@ -39,8 +39,13 @@ letters whose stored extraction (``IntakeLetter.extraction``) has the right lett
 our reference number (first of ours) and IBAN, plus the same extraction on the ground-truth
 text as a control, and whether the letter was filed into the right case. A light probe
 (a clock around a dozen pipeline functions, microseconds per call) shows where our time
-goes: per worker thread and on the main thread. ``--profile`` afterwards runs ours once more
-under cProfile (main thread only) and stores the top functions.
+goes: on the OCR worker threads, the feeder thread that decodes pages ahead, and the main
+thread. From its timestamps, the idle capacity of the OCR workers (moments with fewer than
+``--jobs`` of them busy) is put down to what the main thread was doing meanwhile (filing a
+letter, receiving, waiting for a page, setup); and /proc/stat and /proc/self/stat are sampled
+every 100 ms during each pass (machine busy/idle cores, our process's cores in use).
+``--profile`` afterwards runs ours once more under cProfile (main thread only) and stores
+the top functions.
 
 Targets (issue 3): ours >= 0.9x the floor and faster than OCRmyPDF; CER <= 2 %; each field
 >= 95 %. Writes bench/results/<--name>.json (default ``ocr``).
@@ -87,21 +92,31 @@ SEED = 20261125
 PLAN_CODE, OFFICE_CODE = "600", "63"
 CASES_PER_FILE = 99  # the case scheme {file}-{seq:02d}
 TARGETS = {"floor_ratio": 0.9, "cer": 0.02, "fields": 0.95}
+# probe stage names used by the idle-capacity analysis
+PAGE_STAGE = "process_page (all per-page work)"
+DECODE_STAGE = "decode TIFF page"
+WAIT_STAGE = "wait for next prepared page"
+LETTER_STAGE = "letter: PDF/A + extract + route + file"
+RECEIVE_STAGE = "receive (store original, batch row)"
 
 
 class Clock:
     """Wall time, CPU time (this process, and waited-for child processes) and the load
     average around one measurement. CPU seconds per page do not depend on what else runs
-    on a shared machine; wall time does."""
+    on a shared machine; wall time does. A :class:`CpuSampler` runs alongside and tells how
+    busy the machine's cores were (idle cores during a run are capacity nobody used)."""
 
     def __enter__(self) -> Clock:
         self.load_before = os.getloadavg()[0]
         self._self, self._children = _cpu()
+        self.sampler = CpuSampler()
+        self.sampler.start()
         self.start = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.end = time.perf_counter()
+        self.sampler.stop()
         self.seconds = self.end - self.start
         own, children = _cpu()
         self.cpu_self = own - self._self
@@ -119,6 +134,82 @@ class Clock:
             "cpu_seconds_children": round(self.cpu_children, 3),
             "cpu_s_per_page": cpu / pages,
             "loadavg_1min": [round(self.load_before, 2), round(self.load_after, 2)],
+            "cpu_utilisation": self.sampler.summary(),
+        }
+
+
+class CpuSampler:
+    """Samples /proc/stat (all cores) and /proc/self/stat (this process, all its threads)
+    every ``interval`` seconds during a measurement.
+
+    Reported: the machine's busy and idle cores on average, this process's cores in use,
+    and how the run's time splits by how many cores this process kept busy (0, 1, 2, ...
+    rounded). For ours (all work in this process's threads) "cores in use" below the number
+    of OCR jobs while the machine had idle cores is time our scheduling left on the table;
+    for the raw passes the work runs in child processes, so only the machine's figures
+    apply. Linux only; elsewhere the summary is empty."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.samples: list[tuple[float, float, float, float]] = []  # t, busy, idle, self
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    @staticmethod
+    def _machine() -> tuple[float, float] | None:
+        try:
+            with open("/proc/stat") as fh:
+                fields = [float(x) for x in fh.readline().split()[1:]]
+        except OSError:
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+        busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+        return busy, idle
+
+    def _self(self) -> float | None:
+        try:
+            with open("/proc/self/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (float(fields[11]) + float(fields[12])) / self._tick  # utime + stime
+
+    def _sample(self) -> None:
+        machine, own = self._machine(), self._self()
+        if machine is not None and own is not None:
+            self.samples.append((time.perf_counter(), machine[0], machine[1], own))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def start(self) -> None:
+        self._sample()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def summary(self) -> dict[str, Any]:
+        if len(self.samples) < 2:
+            return {}
+        ticks = self._tick
+        (t0, b0, i0, s0), (t1, b1, i1, s1) = self.samples[0], self.samples[-1]
+        wall = max(t1 - t0, 1e-9)
+        spread: dict[int, float] = defaultdict(float)
+        for (ta, _, _, sa), (tb, _, _, sb) in zip(self.samples, self.samples[1:], strict=False):
+            if tb > ta:
+                spread[round((sb - sa) / (tb - ta))] += tb - ta
+        return {
+            "machine_busy_cores": round((b1 - b0) / ticks / wall, 2),
+            "machine_idle_cores": round((i1 - i0) / ticks / wall, 2),
+            "self_cores": round((s1 - s0) / wall, 2),
+            "self_cores_time_share": {
+                str(k): round(v / wall, 3) for k, v in sorted(spread.items())
+            },
         }
 
 
@@ -341,9 +432,17 @@ def _version(command: list[str]) -> str | None:
 # --- the probe: where our time goes -----------------------------------------------------------
 
 
+def _thread_kind() -> str:
+    thread = threading.current_thread()
+    if thread is threading.main_thread():
+        return "main"
+    return "worker" if thread.name.startswith("ocr_") else "feeder"
+
+
 class Probe:
     """Clocks around module-level functions (patched in, restored afterwards), per thread
-    kind: the main thread runs the letter stages, worker threads the per-page work."""
+    kind: the main thread runs the letter stages, the OCR worker threads (``ocr_N``) the
+    per-page work, the feeder thread (``ocr-feed``) decodes the next pages ahead."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -356,7 +455,7 @@ class Probe:
     def add(self, name: str, seconds: float, cpu: float = 0.0) -> None:
         """One call: its wall time and the CPU time of the calling thread (thread_time:
         what the call cost, however busy the machine; a child process is not in it)."""
-        where = "main" if threading.current_thread() is threading.main_thread() else "worker"
+        where = _thread_kind()
         end = time.perf_counter()
         with self._lock:
             self.seconds[(where, name)] += seconds
@@ -380,6 +479,57 @@ class Probe:
         spent[busy] += end - last
         total = max(end - start, 1e-9)
         return {str(level): round(seconds / total, 4) for level, seconds in sorted(spent.items())}
+
+    def _busy(self, where: str, name: str, grid: Any) -> Any:
+        """How many threads of kind ``where`` are inside ``name`` at each moment of ``grid``."""
+        import numpy as np
+
+        count = np.zeros(len(grid), dtype=np.int32)
+        for start, end in self.intervals[(where, name)]:
+            count[np.searchsorted(grid, start) : np.searchsorted(grid, end)] += 1
+        return count
+
+    def idle_capacity(
+        self, jobs: int, start: float, end: float, step: float = 0.005
+    ) -> dict[str, Any]:
+        """Where the OCR workers' idle capacity went: at each moment (``step`` apart) fewer
+        than ``jobs`` workers inside process_page is missing capacity; it is put down to what
+        the main thread was doing then (the first that applies: filing a letter, receiving,
+        waiting for the next page while the feeder decodes one, waiting while nothing is
+        decoded, anything else such as setup and the batch's end). Worker-seconds."""
+        import numpy as np
+
+        grid = np.arange(start, end, step)
+        missing = np.clip(jobs - self._busy("worker", PAGE_STAGE, grid), 0, None) * step
+        decoding = sum(self._busy(kind, DECODE_STAGE, grid) for kind in ("main", "feeder"))
+        states = [
+            ("main files a letter (PDF/A, extraction, routing, filing)", LETTER_STAGE, None),
+            ("main receives the batch (store the original)", RECEIVE_STAGE, None),
+            ("main waits for a page; the next one is being decoded", WAIT_STAGE, True),
+            ("main waits for a page; none being decoded", WAIT_STAGE, False),
+        ]
+        left = np.ones(len(grid), dtype=bool)
+        spent: dict[str, float] = {}
+        for label, stage, decode in states:
+            here = left & (self._busy("main", stage, grid) > 0)
+            if decode is not None:
+                here &= (decoding > 0) if decode else (decoding == 0)
+            spent[label] = round(float(missing[here].sum()), 2)
+            left &= ~here
+        other = "anything else (setup before the first page, copying the original, the end)"
+        spent[other] = round(float(missing[left].sum()), 2)
+        capacity = max((end - start) * jobs, 1e-9)
+        pages = self.intervals[("worker", PAGE_STAGE)]
+        return {
+            "seconds_before_first_page": round(min(s for s, _ in pages) - start, 2)
+            if pages
+            else None,
+            "seconds_after_last_page": round(end - max(e for _, e in pages), 2) if pages else None,
+            "capacity_worker_seconds": round(capacity, 2),
+            "idle_worker_seconds": round(float(missing.sum()), 2),
+            "idle_share": round(float(missing.sum()) / capacity, 4),
+            "by_main_thread_state": spent,
+        }
 
     def wrap(self, owner: Any, attr: str, name: str) -> None:
         original = getattr(owner, attr)
@@ -426,7 +576,7 @@ class Probe:
         for (where, name), seconds in sorted(
             self.seconds.items(), key=lambda kv: (kv[0][0], -kv[1])
         ):
-            share = seconds / wall if where == "main" else seconds / (wall * jobs)
+            share = seconds / (wall * jobs) if where == "worker" else seconds / wall
             rows.append(
                 {
                     "thread": where,
@@ -438,7 +588,7 @@ class Probe:
                     "cpu_ms_per_call": round(
                         self.cpu[(where, name)] / max(1, self.calls[(where, name)]) * 1000, 1
                     ),
-                    # main: share of the wall time; worker: share of jobs x wall (capacity)
+                    # main, feeder: share of the wall time; worker: of jobs x wall (capacity)
                     "share": round(share, 4),
                 }
             )
@@ -456,17 +606,17 @@ def install_probe(probe: Probe, engine: str) -> None:
     from workflows import engine as workflow_engine
 
     inject = {} if engine == "auto" else {"engine": engine}
-    probe.wrap(pipeline, "receive", "receive (store original, batch row)")
-    probe.wrap_iter(pages, "load_pages", "decode TIFF page")
-    probe.wrap_iter(pages, "process_pages", "wait for next prepared page (incl. decode)", **inject)
-    probe.wrap(pipeline, "_scan_letter", "letter: PDF/A + extract + route + file")
+    probe.wrap(pipeline, "receive", RECEIVE_STAGE)
+    probe.wrap_iter(pages, "load_pages", DECODE_STAGE)
+    probe.wrap_iter(pages, "process_pages", WAIT_STAGE, **inject)
+    probe.wrap(pipeline, "_scan_letter", LETTER_STAGE)
     probe.wrap(pdfa, "write_pdfa", "write PDF/A (pages JPEG-encoded by the workers, pikepdf)")
     probe.wrap(pages, "encode_image", "JPEG-encode prepared page for the PDF/A")
     probe.wrap(pipeline, "propose_routing", "extraction + routing")
     probe.wrap(pipeline, "send_letter", "send_letter (filing transaction)")
     probe.wrap(documents, "add_document", "add_document (text, blob, index)")
     probe.wrap(workflow_engine, "start", "start distribution process")
-    probe.wrap(pages, "process_page", "process_page (all per-page work)")
+    probe.wrap(pages, "process_page", PAGE_STAGE)
     probe.wrap(pages, "is_separator", "separator QR detection")
     probe.wrap(pages, "_estimate_skew", "skew estimate")
     probe.wrap(pages, "rotate_small", "deskew rotation")
@@ -606,9 +756,8 @@ def run_ours(
     result["scanned_ppm"] = result["scanned_pages"] / seconds * 60
     if not profile:
         result["probe"] = probe.report(seconds, jobs)
-        result["worker_occupancy"] = probe.occupancy(
-            "process_page (all per-page work)", clock.start, clock.end
-        )
+        result["worker_occupancy"] = probe.occupancy(PAGE_STAGE, clock.start, clock.end)
+        result["idle_capacity"] = probe.idle_capacity(jobs, clock.start, clock.end)
     if profiler:
         result["cprofile"] = _top_functions(profiler, seconds)
     app.dispose()
@@ -1051,7 +1200,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         _say("")
         _say(table(headers, probe_rows))
         _say(
-            "share: main thread = of the wall time; worker = of jobs x wall time (capacity); "
+            "share: main, feeder thread = of the wall time; worker = of jobs x wall time; "
             "CPU = the calling thread's CPU time; stages nest: the worker stages are parts of "
             "process_page, PDF/A, extraction and filing parts of the letter stage"
         )
@@ -1059,6 +1208,23 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             f"{level} busy {share:.0%}" for level, share in run["worker_occupancy"].items()
         )
         _say(f"OCR workers inside process_page over the run: {occupancy}")
+        idle = run["idle_capacity"]
+        _say(
+            f"idle OCR worker capacity: {idle['idle_worker_seconds']:.1f} of "
+            f"{idle['capacity_worker_seconds']:.1f} worker-seconds ({idle['idle_share']:.0%}); "
+            f"(first page {idle['seconds_before_first_page']} s after the start, last page done "
+            f"{idle['seconds_after_last_page']} s before the end); while the main thread ..."
+        )
+        for label, seconds in idle["by_main_thread_state"].items():
+            _say(f"  {seconds:6.2f} s  {label}")
+        for label, facts in (("ours", run), ("floor", floor)):
+            cpu = facts.get("cpu_utilisation") or {}
+            if cpu:
+                _say(
+                    f"CPU during {label}: machine busy {cpu['machine_busy_cores']:.2f} / idle "
+                    f"{cpu['machine_idle_cores']:.2f} cores; this process {cpu['self_cores']:.2f}"
+                    f" cores (time share by cores in use: {cpu['self_cores_time_share']})"
+                )
 
     for passes in ours_passes.values():
         for run in passes:

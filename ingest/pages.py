@@ -504,7 +504,8 @@ def process_pages(
     timeout: float = DEFAULT_TIMEOUT,
     encode: ImageOptions | None = None,
 ) -> Iterator[Page]:
-    """:func:`process_page` on ``jobs`` threads, in input order, streaming (see map_pages).
+    """:func:`process_page` on ``jobs`` threads, in input order, streaming (see map_pages:
+    the next pages are decoded and read while the caller files the previous letter).
 
     With ``encode``, each content page is also compressed for the PDF/A in its worker
     thread (``Page.encoded``), so the caller can let go of the decoded image at once instead
@@ -522,5 +523,17 @@ def process_pages(
             page.timings["encode"] = time.perf_counter() - mark
         return page
 
-    results = map_pages(images, task, jobs=jobs, engine=engine, timeout=timeout)
-    return (page for _, page in results)
+    return map_pages(_grey_where_possible(images), task, jobs=jobs, engine=engine, timeout=timeout)
+
+
+def _grey_where_possible(images: Iterable[Image.Image]) -> Iterator[Image.Image]:
+    """Colourless RGB scans made grey as they are decoded (on map_pages' feeder thread), so
+    that the pages waiting for a worker take a third of the memory; closes ``images``."""
+    source = iter(images)
+    try:
+        for image in source:
+            yield drop_colour_if_grey(image)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()

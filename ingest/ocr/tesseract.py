@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -475,23 +474,22 @@ def ocr_pages(
     jobs: int = 2,
     engine: EngineKind = "auto",
     timeout: float = DEFAULT_TIMEOUT,
+    ahead: int | None = None,
 ) -> Iterator[tuple[Image.Image, PageOcr]]:
     """OCR pages ``jobs`` at a time; yields ``(image, result)`` in input order.
 
-    Pages are pulled from ``images`` only as workers free up: at most ``jobs + 1`` pages are
-    held here at any time, so a 200-page batch streams through in bounded memory as long as
-    the caller's iterable decodes lazily and the caller lets go of each page after use.
+    Pages are read from ``images`` ahead of the caller, but never more than ``ahead`` (see
+    :func:`map_pages`) at a time: a 200-page batch streams through in bounded memory as long
+    as the caller's iterable decodes lazily and the caller lets go of each page after use.
     A missing Tesseract or language model raises :class:`OcrUnavailable` right here, before
     the first page is read.
     """
     require_languages(lang)
-    return map_pages(
-        images,
-        lambda ocr, image: ocr.recognize(image, lang),
-        jobs=jobs,
-        engine=engine,
-        timeout=timeout,
-    )
+
+    def read(ocr: OcrEngine, image: Image.Image) -> tuple[Image.Image, PageOcr]:
+        return image, ocr.recognize(image, lang)
+
+    return map_pages(images, read, jobs=jobs, engine=engine, timeout=timeout, ahead=ahead)
 
 
 def map_pages(
@@ -501,15 +499,41 @@ def map_pages(
     jobs: int = 2,
     engine: EngineKind = "auto",
     timeout: float = DEFAULT_TIMEOUT,
-) -> Iterator[tuple[Image.Image, R]]:
-    """Run ``task(engine, image)`` on ``jobs`` threads, each with its own engine, in order.
+    ahead: int | None = None,
+) -> Iterator[R]:
+    """Run ``task(engine, image)`` on ``jobs`` threads, each with its own engine; yields the
+    results in input order.
 
     The building block of :func:`ocr_pages` and of page preparation (which straightens a
-    page and OCRs it in the same worker). Bounded like :func:`ocr_pages`. If a task raises,
-    the exception comes out of the iterator at that page; pages after it are not processed.
+    page and OCRs it in the same worker). The workers are kept fed while the caller is busy:
+    a feeder thread pulls (decodes) the next pages from ``images`` and queues them, so
+    neither decoding nor the caller's own work on a finished page (a letter's PDF/A,
+    extraction and filing) leaves a core idle, and a quick page (a separator sheet) or a
+    slow one does not hold up the others. Memory stays bounded: at most ``ahead`` pages
+    (default ``2 * jobs + 2``: a batch that alternates separator sheets and one-page letters
+    still keeps both workers reading while the caller files a letter) are pulled from
+    ``images`` and not yet given up by the caller; a page counts until the caller asks for
+    the next one. Only the task's result is kept, not the image it was made from.
+
+    ``images`` is iterated on the feeder thread only, and closed there (a generator's
+    ``finally`` runs) when the caller stops early. An exception from ``images`` comes out
+    of this iterator in order, after the pages read before it; if a task raises, its
+    exception comes out at that page, and the pages after it are not processed.
     """
     installation()  # fail before the first page, not inside a worker
-    return _map_pages(images, task, max(1, jobs), engine, timeout)
+    jobs = max(1, jobs)
+    window = max(jobs + 1, ahead or 2 * jobs + 2)
+    return _map_pages(images, task, jobs, engine, timeout, window)
+
+
+@dataclass(frozen=True)
+class _SourceFailed:
+    """What the feeder hands over when reading the next page raised."""
+
+    error: BaseException
+
+
+_SOURCE_DONE = object()
 
 
 def _map_pages(
@@ -518,20 +542,54 @@ def _map_pages(
     jobs: int,
     engine: EngineKind,
     timeout: float,
-) -> Iterator[tuple[Image.Image, R]]:
+    ahead: int,
+) -> Iterator[R]:
     pool = EnginePool(engine, jobs, timeout)
     executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ocr")
-    pending: deque[tuple[Image.Image, Future[R]]] = deque()
+    window = threading.Semaphore(ahead)  # pages pulled and not yet given up by the caller
+    handoff: queue.SimpleQueue[object] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def feed() -> None:
+        source = iter(images)
+        try:
+            while True:
+                window.acquire()
+                if stop.is_set():
+                    return
+                try:
+                    image = next(source)
+                except StopIteration:
+                    handoff.put(_SOURCE_DONE)
+                    return
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller, in order
+                    handoff.put(_SourceFailed(exc))
+                    return
+                handoff.put(executor.submit(pool.run, task, image))
+                del image  # the worker's reference is the last one
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    feeder = threading.Thread(target=feed, name="ocr-feed", daemon=True)
+    feeder.start()
     try:
-        for image in images:
-            pending.append((image, executor.submit(pool.run, task, image)))
-            if len(pending) > jobs:
-                done_image, future = pending.popleft()
-                yield done_image, future.result()
-        while pending:
-            done_image, future = pending.popleft()
-            yield done_image, future.result()
+        while True:
+            item = handoff.get()
+            if item is _SOURCE_DONE:
+                return
+            if isinstance(item, _SourceFailed):
+                raise item.error
+            assert isinstance(item, Future)
+            result = item.result()
+            del item
+            yield result
+            del result
+            window.release()  # the caller has let go of that page: pull one more
     finally:
-        pending.clear()
+        stop.set()
+        window.release(ahead + 1)  # wake the feeder if it waits for room
+        feeder.join()
         executor.shutdown(wait=True, cancel_futures=True)
         pool.close()
