@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dms.models.base import Base, utcnow
@@ -79,7 +79,13 @@ class Deputy(Base):
     """Vertretung: while `absent_user` is away, `deputy_user` works their tasks."""
 
     __tablename__ = "deputies"
-    __table_args__ = (CheckConstraint("absent_user_id <> deputy_user_id", name="not_self"),)
+    __table_args__ = (
+        CheckConstraint("absent_user_id <> deputy_user_id", name="not_self"),
+        # read on every request (whom the actor stands in for: file access, inbox reach) and
+        # for the inbox's "who stands in for me"
+        Index("ix_deputies_deputy_user_id", "deputy_user_id", "starts_on"),
+        Index("ix_deputies_absent_user_id", "absent_user_id", "starts_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     absent_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
