@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dms.cli.output import emit_json
-from dms.errors import DmsError, InvalidInput
+from dms.cli.parsing import parse_date
+from dms.errors import DmsError
 
 
 def register(main: click.Group, state: Any, json_option: Any) -> None:
@@ -31,7 +31,7 @@ def register(main: click.Group, state: Any, json_option: Any) -> None:
         from ingest.pipeline import process_batch, receive
 
         app = state().app
-        day = _date(received_on)
+        day = parse_date(received_on)
         who = operator or state().username or getpass.getuser()
         results: list[dict[str, Any]] = []
         failed = 0
@@ -74,10 +74,3 @@ def register(main: click.Group, state: Any, json_option: Any) -> None:
         click.echo(str(out))
 
 
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"Datum {value!r} bitte als JJJJ-MM-TT / use YYYY-MM-DD") from exc

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dms.cli.output import emit_json, table
-from dms.errors import DmsError, InvalidInput
+from dms.cli.parsing import parse_date
+from dms.errors import DmsError
 
 
 def register(main: click.Group, json_option: Any) -> None:
@@ -104,7 +104,7 @@ def register(main: click.Group, json_option: Any) -> None:
         from ingest.invoice_register import import_file
 
         app, actor = _app_and_actor()
-        day = _date(received_on)
+        day = parse_date(received_on)
         results: list[dict[str, Any]] = []
         for path in paths:
             try:
@@ -150,7 +150,7 @@ def register(main: click.Group, json_option: Any) -> None:
 
         app, actor = _app_and_actor()
         flt = InvoiceFilter(status=status, office=office_code, supplier=supplier,
-                            due_before=_date(due_before), limit=limit)
+                            due_before=parse_date(due_before), limit=limit)
         with app.unit(actor) as ctx:
             rows, totals = list_invoices(ctx, flt)
             items = [InvoiceOut.of(r).model_dump(mode="json") for r in rows]
@@ -273,15 +273,6 @@ def _invoice_json(app: Any, actor: Any, invoice_id: int) -> dict[str, Any]:
 
     with app.unit(actor) as ctx:
         return InvoiceOut.of(get_invoice(ctx, invoice_id)).model_dump(mode="json")
-
-
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"Datum {value!r} bitte als JJJJ-MM-TT / use YYYY-MM-DD") from exc
 
 
 def _euro(cents: int | None) -> str:

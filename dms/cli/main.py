@@ -10,13 +10,14 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dms.cli.output import emit_json, table
+from dms.cli.parsing import parse_date
 from dms.errors import DmsError, InvalidInput
 from dms.search import SearchQuery
 from dms.services import audit, documents, fileplan, files, fsck, users
@@ -246,15 +247,6 @@ def import_(
         sys.exit(2)
 
 
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"Datum {value!r} bitte als JJJJ-MM-TT / use YYYY-MM-DD") from exc
-
-
 @main.command()
 @click.argument("words", nargs=-1, required=False)
 @click.option("--office", default=None, help="Amt (Kennziffer)")
@@ -294,8 +286,8 @@ def search(
             text=" ".join(words),
             office_id=users.office_by_code(ctx, office).id if office else None,
             plan_node_ids=(fileplan.node_by_code(ctx, plan).id,) if plan else (),
-            date_from=_date(date_from),
-            date_to=_date(date_to),
+            date_from=parse_date(date_from),
+            date_to=parse_date(date_to),
             doc_type=doc_type,
             limit=limit,
         )
@@ -616,7 +608,7 @@ def doc_edit(document_id: int, title: str | None, doc_type: str | None,
     with _state().unit() as ctx:
         document = update_metadata(ctx, document_id, MetadataChange(
             title=title, doc_type=doc_type, sender=sender,
-            document_date=_date(document_date)))
+            document_date=parse_date(document_date)))
         row = _document_row(document)
     if as_json:
         emit_json(row)
