@@ -319,7 +319,7 @@ def ours_run(sources: list[Path], home: Path, batch: int) -> dict[str, Any]:
             .where(_column("pending_version_id").is_not(None))
         )
     t0 = time.perf_counter()
-    indexed_now = text_queue.process(app)
+    indexed_now = text_queue.process(app, workers=2)  # as `dms import` does for many files
     indexing = time.perf_counter() - t0
     with app.sessions() as db:
         documents = db.scalar(select(func.count()).select_from(Document))

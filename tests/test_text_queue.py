@@ -271,3 +271,26 @@ def test_a_released_savepoint_does_not_index_early(app: App,
             pass
         assert seen == []  # not after the savepoint
     assert seen == [[424242]]  # after the real commit
+
+
+def test_bulk_processing_reads_texts_in_worker_processes(
+    seeded: App, case_id: int, tmp_path: Path
+) -> None:
+    """With workers, texts are extracted side by side in other processes; a broken or
+    missing file is indexed without text there too, and the others are found."""
+    docs = []
+    for number, word in enumerate(["Kellerabdichtung", "Dachgaube", "Zisterne"]):
+        path = tmp_path / f"brief{number}.pdf"
+        path.write_bytes(text_pdf([f"Antrag {word} Nummer {number}"]))
+        docs.append(_add(seeded, case_id, path, "queue"))
+    gone = tmp_path / "Lichtschacht.txt"
+    gone.write_text("Verschwunden", encoding="utf-8")
+    missing = _add(seeded, case_id, gone, "queue")
+    with seeded.unit(SYSTEM) as ctx:
+        sha = documents.latest_version(ctx, missing).sha256  # type: ignore[union-attr]
+    seeded.store.delete(sha)
+    assert text_queue.process(seeded, workers=2, batch=2) == 4
+    assert _found(seeded, "Dachgaube") == [docs[1]]
+    assert _found(seeded, "Zisterne Nummer") == [docs[2]]
+    assert _found(seeded, "Lichtschacht") == [missing]  # title only
+    assert all(v is None for v in _pending(seeded).values())

@@ -229,7 +229,9 @@ def import_(
     failed = sum(1 for r in results if not r["ok"])
     imported = [r["document_id"] for r in results if r["ok"]]
     if imported and not no_index:
-        text_queue.process(state.app, document_ids=imported)
+        # several files: their texts are read in two processes (a few: not worth starting them)
+        workers = 2 if len(imported) >= 20 else 1
+        text_queue.process(state.app, document_ids=imported, workers=workers)
     if as_json:
         emit_json(results)
     else:
