@@ -4,7 +4,6 @@ names (config/leitweg.toml), with the findings beside it."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dms.errors import ConfigError
+from dms.config_files import read_toml
 from dms.models import Case, File
 from dms.services import fileplan, files
 from dms.services.context import Ctx
@@ -32,10 +31,7 @@ class InvoiceFacts:
 @lru_cache(maxsize=4)
 def _leitweg_table(config_dir: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     path = Path(config_dir) / "leitweg.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path} kann nicht gelesen werden: {exc}") from exc
+    data = read_toml(path)
     routes = sorted(((str(r["prefix"]), str(r["office"])) for r in data.get("route", [])),
                     key=lambda r: -len(r[0]))
     return str(data.get("default_office", "21")), tuple(routes)

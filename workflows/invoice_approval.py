@@ -25,7 +25,6 @@ helpers in :mod:`workflows.invoice_facts`.
 from __future__ import annotations
 
 import tempfile
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dms.config_files import read_toml
 from dms.content.text_pdf import text_pdf
 from dms.errors import ConfigError, Conflict, InvalidInput, NotFound
 from dms.models import Office, utcnow
@@ -93,12 +93,7 @@ class ApprovalConfig:
 
 def load_config(config_dir: Path) -> ApprovalConfig:
     path = config_dir / CONFIG_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"Konfigurationsdatei fehlt / missing: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: kein gültiges TOML / invalid TOML: {exc}") from exc
+    data = read_toml(path)
     try:
         levels = tuple(ApprovalLevel(str(row["label"]), str(row["group"]),
                                      float(row["up_to"]) if "up_to" in row else None)

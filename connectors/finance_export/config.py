@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.finance_export.base import FileExporter
 from connectors.finance_export.csv_export import CsvExporter
 from connectors.finance_export.structured import JsonExporter, XmlExporter
+from dms.config_files import read_toml
 from dms.errors import ConfigError, InvalidInput
 
 FORMATS: dict[str, type[FileExporter]] = {
@@ -28,12 +28,7 @@ class ExportConfig:
 def load_export_config(config_dir: Path, home: Path) -> ExportConfig:
     """Format and target directory; a relative directory is taken below ``$DMS_HOME``."""
     path = config_dir / CONFIG_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"Konfigurationsdatei fehlt / missing: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: kein gültiges TOML / invalid TOML: {exc}") from exc
+    data = read_toml(path)
     fmt = str(data.get("format", "csv")).lower()
     if fmt not in FORMATS:
         raise ConfigError(f"{path}: format {fmt!r} unbekannt; erlaubt / allowed: "

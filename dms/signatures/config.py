@@ -7,7 +7,6 @@ process settings; the CLI and services pass a SignatureSettings to sign_pdf expl
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Literal, cast, get_args
 
 from asn1crypto import pem, x509
 
+from dms.config_files import read_toml
 from dms.errors import ConfigError
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
@@ -101,12 +101,7 @@ def _box(value: Any) -> tuple[float, float, float, float]:
 def load_signature_settings(path: Path | None = None) -> SignatureSettings:
     """Read the settings: `path`, else $DMS_SIGNATURES_CONFIG, else the shipped file."""
     path = path or Path(os.environ.get("DMS_SIGNATURES_CONFIG") or SHIPPED)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"Signatur-Konfiguration fehlt: {path} / missing") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: kein gültiges TOML ({exc}) / invalid TOML") from exc
+    data = read_toml(path)
     level = data.get("level", "B-B")
     if level not in LEVELS:
         raise ConfigError(f"{path}: level = {level!r}; erlaubt / allowed: {', '.join(LEVELS)}")

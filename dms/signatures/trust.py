@@ -10,13 +10,13 @@ certificate authority is no authority for a signature on a Bescheid.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from asn1crypto import pem, x509
 
+from dms.config_files import read_toml
 from dms.errors import ConfigError, InvalidInput
 
 # file endings read as certificates; everything else (README, .gitkeep) is ignored
@@ -132,10 +132,7 @@ def trust_dir(config_dir: Path) -> Path:
     """
     config_file = config_dir / CONFIG_FILE
     if config_file.is_file():
-        try:
-            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_file}: kein gültiges TOML / invalid TOML: {exc}") from exc
+        data = read_toml(config_file)
         section = data.get("trust")
         candidates = [
             (CONFIG_KEY, data.get(CONFIG_KEY)),
