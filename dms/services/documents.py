@@ -630,7 +630,10 @@ class OpenedVersion:
                 yield chunk
 
 
-def open_version(ctx: Ctx, document_id: int, number: int | None = None) -> OpenedVersion:
+def find_version(ctx: Ctx, document_id: int, number: int | None = None
+                 ) -> tuple[Document, Version]:
+    """A visible document and one of its versions (the newest unless ``number``), without
+    opening its content; NotFound for either."""
     document, versions = get_document(ctx, document_id)
     chosen = (
         versions[0] if number is None else next((v for v in versions if v.number == number), None)
@@ -639,4 +642,9 @@ def open_version(ctx: Ctx, document_id: int, number: int | None = None) -> Opene
         raise NotFound(
             f"Version {number} von Dokument {document_id} gibt es nicht / no such version"
         )
+    return document, chosen
+
+
+def open_version(ctx: Ctx, document_id: int, number: int | None = None) -> OpenedVersion:
+    document, chosen = find_version(ctx, document_id, number)
     return OpenedVersion(chosen, document, ctx.app.store.open(chosen.sha256))

@@ -83,12 +83,11 @@ def open_rendition(
 ) -> OpenedRendition:
     """The rendition of a visible document's version (the current one unless ``number``);
     NotFound, worded as for a missing document, when there is none or it may not be seen."""
-    opened = documents.open_version(ctx, document_id, number)
-    opened.stream.close()  # only the right to see it and the version row were wanted
-    rendition = rendition_of(ctx, opened.version.id, kind)
+    _document, version = documents.find_version(ctx, document_id, number)
+    rendition = rendition_of(ctx, version.id, kind)
     if rendition is None:
         raise NotFound(
-            f"Version {opened.version.number} von Dokument {document_id} hat keine Lesefassung"
+            f"Version {version.number} von Dokument {document_id} hat keine Lesefassung"
             " / this version has no searchable copy"
         )
-    return OpenedRendition(rendition, opened.version, ctx.app.store.open(rendition.sha256))
+    return OpenedRendition(rendition, version, ctx.app.store.open(rendition.sha256))

@@ -107,25 +107,13 @@ def _owner_and_office(ctx: Ctx, purpose: str, owner: str | None,
     return user_id, None
 
 
-@contextmanager
-def _pkcs12_file(data: bytes) -> Iterator[Path]:
-    """pyHanko reads PKCS#12 from a path: a private temporary directory holds the (still
-    passphrase-encrypted) file only while it is opened."""
-    with tempfile.TemporaryDirectory(prefix="dms-key-") as tmp:
-        path = Path(tmp) / "key.p12"
-        path.write_bytes(data)
-        path.chmod(0o600)
-        yield path
-
-
 def add_pkcs12_key(ctx: Ctx, *, data: bytes, passphrase: str, label: str | None = None,
                    purpose: str = "personal", owner: str | None = None,
                    office_code: str | None = None) -> SigningKey:
     """Keep a PKCS#12 file as a signing key; opening it with `passphrase` proves it is whole
     and the passphrase right before anything is stored."""
     owner_id, office_id = _owner_and_office(ctx, purpose, owner, office_code)
-    with _pkcs12_file(data) as path:
-        opened = key_access.open_pkcs12(path, passphrase)
+    opened = key_access.open_pkcs12_data(data, passphrase)
     facts = _facts(opened.certificate)
     blob = ctx.app.store.put(BytesIO(data))
     key = SigningKey(label=(label or opened.holder_name)[:200], kind="pkcs12", purpose=purpose,
@@ -215,8 +203,7 @@ def _opened(app: App, key: _KeyRef, secret: str | None,
         assert key.blob_sha256 is not None
         with app.store.open(key.blob_sha256) as stream:
             data = stream.read()
-        with _pkcs12_file(data) as path:
-            yield key_access.open_pkcs12(path, secret)
+        yield key_access.open_pkcs12_data(data, secret, key.label, key.label)
     else:
         assert key.uri is not None
         with key_access.open_key(key.uri, secret, pkcs11_module=settings.pkcs11_module) as k:
@@ -299,7 +286,7 @@ def _plan(ctx: Ctx, *, document_id: int, key_id: int, level: str | None, visible
     its case, a PDF, a key the person may use and that is active, a known level."""
     document, versions = documents.get_document(ctx, document_id)
     writable_case(ctx, document.case_id)
-    current = max(versions, key=lambda v: v.number)
+    current = versions[0]  # newest first
     if current.mime_type != PDF:
         raise InvalidInput(f"Nur PDF-Dokumente können signiert werden; Version {current.number} "
                            f"ist {current.mime_type} / only PDF documents can be signed")
@@ -337,7 +324,7 @@ def _file(ctx: Ctx, plan: _Plan, signed: bytes) -> SignResult:
     """The signed PDF as the next version, if the signed version is still the current one."""
     document, versions = documents.get_document(ctx, plan.document_id)
     writable_case(ctx, document.case_id)
-    current = max(versions, key=lambda v: v.number)
+    current = versions[0]  # newest first
     if current.number != plan.number or current.sha256 != plan.sha256:
         raise Conflict(
             f"Während des Signierens ist Version {current.number} entstanden; signiert wurde "
@@ -419,16 +406,11 @@ def check_document(ctx: Ctx, *, document_id: int, number: int | None = None,
     from dms.signatures.report import protocol_filename, report_html
     from dms.signatures.validation import validate_pdf
 
-    document, versions = documents.get_document(ctx, document_id)
-    version = next((v for v in versions if number is None or v.number == number), None)
-    if number is None:
-        version = max(versions, key=lambda v: v.number)
-    if version is None:
-        raise NotFound(f"Version {number} nicht gefunden / version not found")
+    document, version = documents.find_version(ctx, document_id, number)
     if version.mime_type != PDF:
         raise InvalidInput(f"Version {version.number} ist kein PDF ({version.mime_type}) / "
                            "not a PDF")
-    with documents.open_version(ctx, document.id, version.number).stream as stream:
+    with ctx.app.store.open(version.sha256) as stream:
         data = stream.read()
     report = validate_pdf(data, trust=trust_store(ctx), extra_anchors=extra_anchors,
                           allow_fetching=allow_fetching)
