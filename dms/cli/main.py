@@ -229,9 +229,7 @@ def import_(
     failed = sum(1 for r in results if not r["ok"])
     imported = [r["document_id"] for r in results if r["ok"]]
     if imported and not no_index:
-        # several files: their texts are read in two processes (a few: not worth starting them)
-        workers = 2 if len(imported) >= 20 else 1
-        text_queue.process(state.app, document_ids=imported, workers=workers)
+        text_queue.process(state.app, document_ids=imported, workers=None)
     if as_json:
         emit_json(results)
     else:

@@ -82,7 +82,7 @@ class SearchBackend(Protocol):
         meta: str,
         body: str,
         *,
-        file_id: int | None = None,
+        file_id: int,
     ) -> None:
         """Write the entry of ``document_id`` (an upsert; ``file_id``: the document's file)."""
 

@@ -92,7 +92,7 @@ class PostgresFts:
         meta: str,
         body: str,
         *,
-        file_id: int | None = None,
+        file_id: int,
     ) -> None:
         body = body.replace("\x00", "")
         statement = insert(SearchText).values(
@@ -101,8 +101,7 @@ class PostgresFts:
         db.execute(
             statement.on_conflict_do_update(
                 index_elements=[SearchText.document_id],
-                set_={"title": title, "meta": meta, "body": body}
-                | ({} if file_id is None else {"file_id": file_id}),
+                set_={"title": title, "meta": meta, "body": body, "file_id": file_id},
             )
         )
 

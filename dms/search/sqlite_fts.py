@@ -77,7 +77,7 @@ class SqliteFts:
         meta: str,
         body: str,
         *,
-        file_id: int | None = None,
+        file_id: int,
     ) -> None:
         statement = sqlite_insert(SearchText).values(
             document_id=document_id, title=title, meta=meta, body=body, file_id=file_id
@@ -85,8 +85,7 @@ class SqliteFts:
         db.execute(
             statement.on_conflict_do_update(
                 index_elements=[SearchText.document_id],
-                set_={"title": title, "meta": meta, "body": body}
-                | ({} if file_id is None else {"file_id": file_id}),
+                set_={"title": title, "meta": meta, "body": body, "file_id": file_id},
             )
         )
         db.execute(delete(FTS).where(FTS.c.rowid == document_id))

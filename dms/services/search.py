@@ -165,4 +165,4 @@ def reindex(
     with app.unit(SYSTEM) as ctx:
         total = text_queue.requeue(ctx, everything=everything)
     report = None if progress is None else (lambda done: progress(done, total))
-    return text_queue.process(app, batch=batch, progress=report, workers=2 if total >= 20 else 1)
+    return text_queue.process(app, batch=batch, progress=report, workers=None)

@@ -46,11 +46,13 @@ from dms.services.context import SYSTEM, App, Ctx
 
 log = logging.getLogger(__name__)
 
+#: From how many queued texts on a bulk run reads them in two processes (see ``process``).
+BULK = 20
+
 #: How a new version's text reaches the index: ``"now"`` in the caller's transaction (slow,
 #: for a caller that needs the entry before it commits), ``"after_commit"`` right after the
 #: caller's commit in this process, ``"queue"`` by whoever processes the queue next.
 IndexMode = Literal["now", "after_commit", "queue"]
-INDEX_MODES: tuple[str, ...] = ("now", "after_commit", "queue")
 
 _AFTER_COMMIT = "dms.text_queue.after_commit"
 _LISTENING = "dms.text_queue.listening"
@@ -159,7 +161,7 @@ def process(
     batch: int = 50,
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> int:
     """Extract and index queued texts (all, or those of ``document_ids``; at most about
     ``limit``), ``batch`` at a time: read the blobs outside any transaction, then write the
@@ -168,12 +170,20 @@ def process(
 
     With ``workers`` > 1 the texts of a batch are extracted in that many processes (pdfium
     is not thread-safe, and extraction is most of the work: ~1 ms per page), while this
-    process stems and writes; for bulk runs (`dms import`, `dms search --reindex`), since
-    starting the processes costs about a second.
+    process stems and writes. ``workers=None`` chooses: two for a bulk run of at least
+    ``BULK`` documents (`dms import`, `dms search --reindex`), else one, since starting the
+    processes costs about a second.
     """
     wanted = None if document_ids is None else sorted(set(document_ids))
     if wanted is not None and not wanted:
         return 0
+    if workers is None:
+        if wanted is not None:
+            many = len(wanted) >= BULK
+        else:
+            with app.unit(SYSTEM) as ctx:
+                many = pending_count(ctx) >= BULK
+        workers = 2 if many else 1
     with ExitStack() as stack:
         pool = None
         if workers > 1:
