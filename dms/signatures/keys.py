@@ -114,33 +114,40 @@ class _StaticKey(SigningKey):
 
 
 def open_pkcs12(path: Path, passphrase: str | None) -> SigningKey:
-    """Load key and chain from a PKCS#12 file; a wrong passphrase is told apart from a
-    damaged file, so the clerk knows whether to retype or to ask for a new file."""
+    """Load key and chain from a PKCS#12 file (see open_pkcs12_data)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise NotFound(f"Schlüsseldatei nicht gefunden: {path} / key file not found") from exc
     except OSError as exc:
         raise InvalidInput(f"Schlüsseldatei nicht lesbar: {path} / key file unreadable") from exc
+    return open_pkcs12_data(data, passphrase, str(path), path.name)
+
+
+def open_pkcs12_data(data: bytes, passphrase: str | None, where: str = "PKCS#12",
+                     name: str = "PKCS#12") -> SigningKey:
+    """Load key and chain from PKCS#12 bytes (never written anywhere); a wrong passphrase is
+    told apart from a damaged file, so the clerk knows whether to retype or to ask for a new
+    file. `where` and `name` say in messages which file is meant."""
     secret = passphrase.encode("utf-8") if passphrase else None
     try:
         signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=secret)
     except (ValueError, TypeError):
         if not _is_pkcs12(data):
             raise InvalidInput(
-                f"Keine PKCS#12-Datei oder beschädigt: {path} / not a PKCS#12 file"
+                f"Keine PKCS#12-Datei oder beschädigt: {where} / not a PKCS#12 file"
             ) from None
         if secret is None:
             raise KeyAccessDenied(
-                f"Passphrase für {path.name} erforderlich / passphrase required"
+                f"Passphrase für {name} erforderlich / passphrase required"
             ) from None
         raise KeyAccessDenied(
-            f"Falsche Passphrase für {path.name} / wrong passphrase"
+            f"Falsche Passphrase für {name} / wrong passphrase"
         ) from None
     cert = signer.signing_cert
     if cert is None:
-        raise InvalidInput(f"{path.name} enthält kein Zertifikat / contains no certificate")
-    return _StaticKey(signer, cert, f"PKCS#12 {path.name} ({subject_name(cert)})")
+        raise InvalidInput(f"{name} enthält kein Zertifikat / contains no certificate")
+    return _StaticKey(signer, cert, f"PKCS#12 {name} ({subject_name(cert)})")
 
 
 class _Pfx(core.Sequence):
