@@ -241,6 +241,9 @@ def _reduced_grey(image: Image.Image, target_dpi: float) -> Image.Image:
     return small
 
 
+_COLOUR_CHECKED = "dms_colour_checked"
+
+
 def drop_colour_if_grey(image: Image.Image, tolerance: int = 40) -> Image.Image:
     """A grey copy of an RGB page that has no real colour in it, else the page itself.
 
@@ -249,12 +252,13 @@ def drop_colour_if_grey(image: Image.Image, tolerance: int = 40) -> Image.Image:
     differ between channels by more than ``tolerance``; a coloured logo, stamp or blue-ink
     signature is more than that, and keeps the page in colour.
     """
-    if image.mode != "RGB":
+    if image.mode != "RGB" or image.info.get(_COLOUR_CHECKED):
         return image
     factor = max(1, int(_dpi(image) // 50))
     small = np.asarray(image.reduce(factor) if factor >= 2 else image, dtype=np.int16)
     spread = small.max(axis=2) - small.min(axis=2)
     if float((spread > tolerance).mean()) >= 0.0005:
+        image.info[_COLOUR_CHECKED] = True  # asked again further on (process_page): answered
         return image
     grey = image.convert("L")
     grey.info["dpi"] = image.info.get("dpi", (DEFAULT_DPI, DEFAULT_DPI))

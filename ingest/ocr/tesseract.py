@@ -474,12 +474,11 @@ def ocr_pages(
     jobs: int = 2,
     engine: EngineKind = "auto",
     timeout: float = DEFAULT_TIMEOUT,
-    ahead: int | None = None,
 ) -> Iterator[tuple[Image.Image, PageOcr]]:
     """OCR pages ``jobs`` at a time; yields ``(image, result)`` in input order.
 
-    Pages are read from ``images`` ahead of the caller, but never more than ``ahead`` (see
-    :func:`map_pages`) at a time: a 200-page batch streams through in bounded memory as long
+    Pages are read from ``images`` ahead of the caller, but only a few at a time (see
+    :func:`map_pages`): a 200-page batch streams through in bounded memory as long
     as the caller's iterable decodes lazily and the caller lets go of each page after use.
     A missing Tesseract or language model raises :class:`OcrUnavailable` right here, before
     the first page is read.
@@ -489,7 +488,7 @@ def ocr_pages(
     def read(ocr: OcrEngine, image: Image.Image) -> tuple[Image.Image, PageOcr]:
         return image, ocr.recognize(image, lang)
 
-    return map_pages(images, read, jobs=jobs, engine=engine, timeout=timeout, ahead=ahead)
+    return map_pages(images, read, jobs=jobs, engine=engine, timeout=timeout)
 
 
 def map_pages(
