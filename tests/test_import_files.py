@@ -14,9 +14,13 @@ from dms.content.text_pdf import text_pdf
 from dms.errors import Conflict, DmsError, StorageUnavailable
 from dms.models import AuditEvent, Document, SearchText, Version
 from dms.services import documents, fileplan, files
-from dms.services.context import App
+from dms.services.context import Actor, App
 from dms.storage import PutBatch, StoredBlob
-from tests.support.actors import as_user
+from tests.support.actors import actor_of, as_user
+
+
+def _mueller(app: App) -> Actor:
+    return actor_of(app, "mueller")
 
 
 @pytest.fixture
@@ -25,11 +29,6 @@ def case_ref(seeded: App) -> str:
         node = fileplan.node_by_code(ctx, "601")
         file = files.create_file(ctx, plan_node_id=node.id, title="Sammelimport Bauakten")
         return files.create_case(ctx, file_id=file.id, title="Altbestand").reference
-
-
-def _actor(app: App) -> Any:
-    with as_user(app, "mueller") as ctx:
-        return ctx.actor
 
 
 def _write(folder: Path, name: str, data: bytes) -> Path:
@@ -96,7 +95,7 @@ def test_groups_are_imported_in_order_with_per_file_refusals_and_duplicates(
         _write(src, "07-plan-spaeter.txt", b"Lageplan"),  # same bytes, a later group
     ]
     events_before = _count(seeded, AuditEvent, AuditEvent.action == "document.create")
-    results = list(documents.import_files(seeded, _actor(seeded), case_ref, paths, batch=3))
+    results = list(documents.import_files(seeded, _mueller(seeded), case_ref, paths, batch=3))
 
     assert [r.path for r in results] == paths
     assert [r.ok for r in results] == [True, False, True, True, False, True, True]
@@ -141,7 +140,7 @@ def test_rows_commit_only_after_their_blobs_are_durable(
 
     monkeypatch.setattr(documents, "add_documents", add_documents)
     paths = [_write(tmp_path / "src", f"{i:02d}.txt", b"Seite %d" % i) for i in range(11)]
-    results = list(documents.import_files(seeded, _actor(seeded), case_ref, paths, batch=4))
+    results = list(documents.import_files(seeded, _mueller(seeded), case_ref, paths, batch=4))
     assert all(r.ok for r in results)
     assert checked == [4, 4, 3] and recording.batches == 3
 
@@ -153,7 +152,7 @@ def test_a_group_whose_blobs_cannot_be_made_durable_gets_no_rows(
     monkeypatch.setitem(seeded.__dict__, "store", failing)
     paths = [_write(tmp_path / "src", f"{i:02d}.txt", b"Blatt %d" % i) for i in range(6)]
     documents_before = _count(seeded, Document)
-    results = list(documents.import_files(seeded, _actor(seeded), case_ref, paths, batch=2))
+    results = list(documents.import_files(seeded, _mueller(seeded), case_ref, paths, batch=2))
     assert [r.ok for r in results] == [True, True, False, False, True, True]
     assert all(isinstance(r.error, StorageUnavailable) for r in results[2:4])
     assert _count(seeded, Document) == documents_before + 4
@@ -175,7 +174,7 @@ def test_a_group_refused_as_a_whole_does_not_stop_the_others(
     monkeypatch.setattr(documents, "add_documents", add_documents)
     paths = [_write(tmp_path / "src", f"{i:02d}.txt", b"Notiz %d" % i) for i in range(4)]
     documents_before = _count(seeded, Document)
-    results = list(documents.import_files(seeded, _actor(seeded), case_ref, paths, batch=2))
+    results = list(documents.import_files(seeded, _mueller(seeded), case_ref, paths, batch=2))
     assert [r.ok for r in results] == [False, False, True, True]
     assert "case closed" in results[0].error.message  # type: ignore[union-attr]
     assert _count(seeded, Document) == documents_before + 2
@@ -187,7 +186,7 @@ def test_unknown_case_or_type_refuses_everything_and_stores_nothing(
     paths = [_write(tmp_path / "src", "a.txt", b"Aktenvermerk")]
     blobs_before = set(seeded.store.iter_hashes())
     for reference, doc_type in (("999.99-9999/1999", None), (case_ref, "kein-typ")):
-        results = list(documents.import_files(seeded, _actor(seeded), reference, paths,
+        results = list(documents.import_files(seeded, _mueller(seeded), reference, paths,
                                               doc_type=doc_type))
         assert len(results) == 1 and isinstance(results[0].error, DmsError)
     assert set(seeded.store.iter_hashes()) == blobs_before

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dms.services.context import SYSTEM, App, actor_for
-from dms.services.users import user_by_name
+from dms.services.context import SYSTEM, App
 from dms.web.app import create_app
 from ingest.invoice_register import import_file
 from tests.einvoice.builders import build
+from tests.support.actors import actor_of
 
 ROOT = Path(__file__).resolve().parents[2]
 LEITWEG_63 = "08315-63-12"  # config/leitweg.toml: Bauordnungsamt
@@ -36,14 +36,9 @@ def web(finance: App) -> Iterator[TestClient]:
         yield client
 
 
-def actor(app: App, username: str):  # type: ignore[no-untyped-def]
-    with app.unit(SYSTEM) as ctx:
-        return actor_for(ctx.db, user_by_name(ctx.db, username))
-
-
 def import_invoice(app: App, tmp_path: Path, spec: dict[str, Any] | None = None, *,
                    username: str = "schmidt", syntax: str = "cii", data: bytes | None = None,
                    name: str = "rechnung.xml", office: str | None = None) -> int:
     path = tmp_path / name
     path.write_bytes(data if data is not None else build(spec, syntax=syntax))
-    return import_file(app, actor(app, username), path, name, office_code=office)
+    return import_file(app, actor_of(app, username), path, name, office_code=office)

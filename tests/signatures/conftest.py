@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from dms.services.context import App
 from dms.signatures.config import SignatureSettings
 from tests.signatures.pki import SigningPki, build_pki, sample_pdf, serve_csc
 
@@ -128,3 +129,27 @@ def csc_url(pki: SigningPki) -> Iterator[str]:
     """Base URL of a CSC remote signing test service on loopback."""
     with serve_csc(pki) as url:
         yield url
+
+
+def signing_config(tmp_path: Path, pki: SigningPki, *, plain: bool = False,
+                   level: str = "B-T", office_levels: dict[str, str] | None = None) -> Path:
+    """A copy of config/ whose signatures.toml uses the test PKI (TSA, trust anchors)."""
+    from tests.conftest import ROOT
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config, dirs_exist_ok=True)
+    offices = "".join(f'[office."{code}"]\nlevel = "{value}"\n'
+                      for code, value in (office_levels or {}).items())
+    (config / "signatures.toml").write_text(
+        f'level = "{level}"\n[tsa]\nurl = "{pki.tsa_url}"\n[trust]\nanchors = "{pki.trust_dir}"\n'
+        f"[stamp]\npage = -1\nbox = [330, 40, 565, 110]\n"
+        f"[final_signature]\nplain_approval = {'true' if plain else 'false'}\n" + offices,
+        encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def app(seeded: App, pki: SigningPki, tmp_path: Path) -> Iterator[App]:
+    """The seeded e-file signing with the test PKI."""
+    seeded.settings.config_dir = signing_config(tmp_path, pki)
+    yield seeded

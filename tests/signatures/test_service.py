@@ -4,9 +4,7 @@ co-signing process signed from the inbox."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,31 +15,11 @@ from dms.models import AuditEvent, Document, SigningKey, Version
 from dms.services import audit, documents, files, signatures, users
 from dms.services.context import SYSTEM, App
 from dms.signatures.validation import validate_pdf
-from tests.conftest import ROOT
+from tests.signatures.conftest import signing_config as _config  # noqa: F401 - used by others
 from tests.signatures.pki import SigningPki, sample_pdf
 from tests.support.actors import as_user
 
 pytestmark = pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)
-
-
-def _config(tmp_path: Path, pki: SigningPki, *, plain: bool = False, level: str = "B-T",
-            office_levels: dict[str, str] | None = None) -> Path:
-    config = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config, dirs_exist_ok=True)
-    offices = "".join(f'[office."{code}"]\nlevel = "{value}"\n'
-                      for code, value in (office_levels or {}).items())
-    (config / "signatures.toml").write_text(
-        f'level = "{level}"\n[tsa]\nurl = "{pki.tsa_url}"\n[trust]\nanchors = "{pki.trust_dir}"\n'
-        f"[stamp]\npage = -1\nbox = [330, 40, 565, 110]\n"
-        f"[final_signature]\nplain_approval = {'true' if plain else 'false'}\n" + offices,
-        encoding="utf-8")
-    return config
-
-
-@pytest.fixture
-def app(seeded: App, pki: SigningPki, tmp_path: Path) -> Iterator[App]:
-    seeded.settings.config_dir = _config(tmp_path, pki)
-    yield seeded
 
 
 def _pdf_document(app: App, user: str = "mueller", text: str = "Bescheid") -> int:
@@ -209,56 +187,3 @@ def test_the_office_policy_sets_the_level(app: App, pki: SigningPki, tmp_path: P
         assert signatures.sign_document(ctx, document_id=document_id, key_id=key_id,
                                         secret=pki.alice.passphrase,
                                         level="B-B").level == "B-B"
-
-
-def test_signing_at_a_screen_holds_no_transaction_while_the_signature_is_made(
-        app: App, pki: SigningPki, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The TSA, OCSP, a token or a remote service may take seconds: meanwhile no database
-    connection (and on SQLite no write lock) is held, and others can write."""
-    from tests.support.actors import actor_of
-
-    document_id = _pdf_document(app)
-    key_id = _add_key(app, pki)
-    real_sign = signatures.sign_pdf
-    seen: list[int] = []
-
-    def watching_sign(*args: object, **kwargs: object) -> bytes:
-        seen.append(app.engine.pool.checkedout())  # type: ignore[attr-defined]
-        with as_user(app, "weber") as ctx:  # another person writes in the meantime
-            audit.record(ctx, "probe.meanwhile", "probe", "signing")
-        return real_sign(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(signatures, "sign_pdf", watching_sign)
-    result = signatures.sign_document_now(app, actor_of(app, "mueller"),
-                                          document_id=document_id, key_id=key_id,
-                                          secret=pki.alice.passphrase)
-    assert seen == [0]
-    assert result.version.number == 2 and result.signed_version == 1
-    assert _latest_bytes(app, document_id)[0].signature_of == 1
-
-
-def test_a_version_added_while_signing_refuses_the_signature(
-        app: App, pki: SigningPki, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Signed is what was shown: if someone files a new version meanwhile, the signature of
-    the old one is not filed as the newest version."""
-    from dms.errors import Conflict
-    from tests.support.actors import actor_of
-
-    document_id = _pdf_document(app)
-    key_id = _add_key(app, pki)
-    real_sign = signatures.sign_pdf
-
-    def racing_sign(*args: object, **kwargs: object) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp, as_user(app, "mueller") as ctx:
-            path = Path(tmp) / "bescheid.pdf"
-            path.write_bytes(sample_pdf(2, "Bescheid, geändert"))
-            documents.add_version(ctx, document_id=document_id, source=path,
-                                  filename="bescheid.pdf")
-        return real_sign(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(signatures, "sign_pdf", racing_sign)
-    with pytest.raises(Conflict, match="Version 2"):
-        signatures.sign_document_now(app, actor_of(app, "mueller"), document_id=document_id,
-                                     key_id=key_id, secret=pki.alice.passphrase)
-    version, _ = _latest_bytes(app, document_id)
-    assert version.number == 2 and version.signature_of is None
