@@ -18,8 +18,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+from dms.atomic_files import write_atomically
 from dms.errors import DmsError
 
 LEDGER = ".exported.json"
@@ -144,7 +143,7 @@ class FileExporter:
                     continue
                 path = self.path_for(record)
                 try:
-                    write_atomically(path, data)
+                    write_atomically(path, data, mode=0o644)  # read by the finance import account
                     ledger[key] = digest
                     _write_ledger(self.directory, ledger)  # after each file: none is lost
                 except OSError as exc:
@@ -185,26 +184,4 @@ def _read_ledger(directory: Path) -> dict[str, str]:
 
 def _write_ledger(directory: Path, ledger: dict[str, str]) -> None:
     text = json.dumps({"bookings": dict(sorted(ledger.items()))}, indent=1)
-    write_atomically(directory / LEDGER, text.encode("utf-8"))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file in the same directory, fsync, rename over the target, fsync the
-    directory: a reader sees the old file or the whole new one, never a part. Files are
-    0644, readable by the finance system's import account."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o644)  # mkstemp makes 0600; the finance import runs as another user
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_atomically(directory / LEDGER, text.encode("utf-8"), mode=0o644)

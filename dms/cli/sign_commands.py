@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from dms.atomic_files import write_atomically
 from dms.cli.output import emit_json
 from dms.errors import InvalidInput, StorageUnavailable
 
@@ -38,30 +38,6 @@ def _secret(key_spec: str) -> str | None:
 def _shown(key_spec: str) -> str:
     return key_spec.split("?", 1)[0] if key_spec.startswith(("pkcs11:", "csc:")) else \
         Path(key_spec).name
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves the old file or the new one, never half."""
-    directory = path.resolve().parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise StorageUnavailable(f"{directory}: nicht beschreibbar ({exc.strerror}) / "
-                                 f"not writable") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def register(main: click.Group, json_option: Any) -> None:
@@ -103,7 +79,11 @@ def register(main: click.Group, json_option: Any) -> None:
             signed = sign_pdf(pdf, key, level=chosen, stamp=stamp,  # type: ignore[arg-type]
                               reason=reason, settings=settings)
             holder = key.holder_name
-        write_atomically(out, signed)
+        try:
+            write_atomically(out, signed)
+        except OSError as exc:
+            raise StorageUnavailable(f"{out}: nicht beschreibbar ({exc.strerror}) / "
+                                     "not writable") from exc
         result = {"out": str(out), "level": chosen, "signer": holder, "visible": visible,
                   "size": len(signed), "sha256": hashlib.sha256(signed).hexdigest()}
         if as_json:
