@@ -255,16 +255,9 @@ def register(main: click.Group, json_option: Any) -> None:
 
 
 def _app_and_actor() -> tuple[Any, Any]:
-    """The app and who acts: ``--user`` / DMS_USER, else the operator (``system``)."""
-    from dms.services.context import SYSTEM, actor_for
-    from dms.services.users import user_by_name
-
+    """The app and who acts (State.actor: ``--user`` / DMS_USER, else the operator)."""
     state = click.get_current_context().obj
-    app = state.app
-    if not state.username:
-        return app, SYSTEM
-    with app.unit(SYSTEM) as ctx:
-        return app, actor_for(ctx.db, user_by_name(ctx.db, state.username))
+    return state.app, state.actor()
 
 
 def _invoice_json(app: Any, actor: Any, invoice_id: int) -> dict[str, Any]:

@@ -210,8 +210,7 @@ def import_(
     from dms.services import text_queue
 
     state = _state()
-    with state.unit() as ctx:
-        actor = ctx.actor
+    actor = state.actor()
     results: list[dict[str, Any]] = []
     for one in documents.import_files(state.app, actor, case_ref, paths, title=title,
                                       doc_type=doc_type, batch=batch):
